@@ -1,0 +1,3 @@
+module github.com/jessy-ci/jessy-api
+
+go 1.26.0
