@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# jessy-api (Go). Build context: the repository root.
+#   docker buildx build -f dockerfiles/api.Dockerfile --target production \
+#     --build-arg VERSION=1.2.3 --platform linux/amd64,linux/arm64 -t jessy-api .
+#   production: docker run --read-only -v jessy-data:/data:ro \
+#     -e JESSY_CORE_URL=http://jessy-core:8080 -p 3000:3000 jessy-api
+#   development: docker build -f dockerfiles/api.Dockerfile --target development -t jessy-api:dev .
+#     docker run -v "$PWD/services/jessy-api:/src" -v jessy-data:/data:ro -p 3000:3000 jessy-api:dev
+
+# ---- builder: native toolchain, cross-compiles for TARGETOS/TARGETARCH ----
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS builder
+WORKDIR /src
+# Dependency layer first (the module has no requirements today, so go.sum is absent).
+COPY services/jessy-api/go.mod ./
+RUN go mod download
+# Only the Go sources (no local tmp/, bin/ or data/ from a developer's tree).
+COPY services/jessy-api/*.go ./
+COPY services/jessy-api/internal/ ./internal/
+ARG TARGETOS
+ARG TARGETARCH
+ARG VERSION=dev
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/jessy-api .
+
+# ---- development: hot reload with air on a mounted source tree ----
+FROM golang:1.26-bookworm AS development
+ARG AIR_VERSION=v1.67.4
+RUN go install github.com/air-verse/air@${AIR_VERSION}
+WORKDIR /src
+COPY services/jessy-api/go.mod ./
+RUN go mod download
+# Sources are baked in so the image also runs alone; mount the tree over /src to hot-reload.
+COPY services/jessy-api/.air.toml services/jessy-api/*.go ./
+COPY services/jessy-api/internal/ ./internal/
+ENV JESSY_API_PORT=3000 \
+    JESSY_DATA_DIR=/data
+EXPOSE 3000
+CMD ["air"]
+
+# ---- production: static binary on distroless, non-root, read-only rootfs ----
+FROM gcr.io/distroless/static-debian12:nonroot AS production
+COPY --from=builder /out/jessy-api /usr/local/bin/jessy-api
+ENV JESSY_API_PORT=3000 \
+    JESSY_DATA_DIR=/data
+# 65532 = "nonroot" in distroless
+USER 65532:65532
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["/usr/local/bin/jessy-api", "-healthcheck"]
+ENTRYPOINT ["/usr/local/bin/jessy-api"]
