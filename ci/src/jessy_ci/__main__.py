@@ -1,0 +1,5 @@
+import sys
+
+from jessy_ci.cli import main
+
+sys.exit(main())

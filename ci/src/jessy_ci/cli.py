@@ -1,0 +1,170 @@
+"""jessy-ci: the command line. It renders what the verbs return; it holds no pipeline logic.
+
+Exit codes: 0 everything passed, 1 a check or gate failed, 2 bad input or config. Heavy modules (the Dagger SDK,
+the runners, anyio) are imported only when a command runs, so `jessy-ci --help` stays fast and never imports
+dagger.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from jessy_ci.errors import ChecksFailed, UsageError
+
+if TYPE_CHECKING:
+    from jessy_ci.config import Project
+    from jessy_ci.report import Report
+    from jessy_ci.runners import Runner
+
+RUNNERS = ("dagger", "host")
+
+app = typer.Typer(
+    name="jessy-ci",
+    help="Pipeline-as-code CI for the Jessy services: the same steps on a Dagger engine or on the host.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+RunnerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--runner",
+        help="Where steps run: 'dagger' (containers on a Dagger engine) or 'host' (local cargo, go, python). "
+        "Default: dagger when a Dagger session or the dagger CLI is available, else host.",
+        show_default=False,
+        metavar="RUNNER",
+    ),
+]
+ComponentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--component", "-c", metavar="NAME", help="Only this component (repeatable). Default: every component."
+    ),
+]
+ReportsOption = Annotated[
+    Path,
+    typer.Option("--reports", metavar="DIR", help="Folder for JUnit, logs and summary.md (kept after failures)."),
+]
+
+
+def _notice(message: str) -> None:
+    typer.echo(f"jessy-ci: {message}", err=True)
+
+
+def choose_runner(requested: str | None) -> str:
+    if requested is not None:
+        if requested not in RUNNERS:
+            raise UsageError(f"--runner {requested!r}: unknown runner; expected one of: {', '.join(RUNNERS)}")
+        return requested
+    if os.environ.get("DAGGER_SESSION_PORT") or shutil.which("dagger"):
+        return "dagger"
+    _notice("no Dagger session or dagger CLI found; using the host runner (--runner host)")
+    return "host"
+
+
+def write_reports(folder: Path, report: Report) -> None:
+    for relative, data in report.files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _root() -> Path:
+    from jessy_ci.config import find_root
+
+    return find_root(Path.cwd())
+
+
+def _run_verb(
+    runner_name: str | None,
+    reports: Path,
+    verb: Callable[[Project, Runner], Awaitable[Report]],
+) -> None:
+    """Load the config, pick the runner, run the verb, write the reports, print the summary, raise on failure."""
+    import anyio
+
+    from jessy_ci.config import load
+    from jessy_ci.gates.summary import render
+
+    root = _root()
+    project = load(root)
+    kind = choose_runner(runner_name)
+
+    async def main() -> Report:
+        if kind == "host":
+            from jessy_ci.runners.host import HostRunner
+
+            return await verb(project, HostRunner(root))
+        from jessy_ci.runners.dagger import connected_runner
+
+        async with connected_runner(root) as runner:
+            return await verb(project, runner)
+
+    report = anyio.run(main)
+    write_reports(reports if reports.is_absolute() else Path.cwd() / reports, report)
+    typer.echo("")
+    typer.echo(render(report))
+    typer.echo(f"reports: {reports}/")
+    if not report.passed:
+        raise ChecksFailed("\n".join(report.failures()))
+
+
+@app.command()
+def lint(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+) -> None:
+    """cargo fmt/clippy, gofmt/go vet, ruff, hadolint on every selected component."""
+    from jessy_ci.verbs.lint import lint as lint_verb
+
+    _run_verb(runner, reports, lambda p, r: lint_verb(p, r, list(component or []), _notice))
+
+
+@app.command()
+def test(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+) -> None:
+    """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
+    from jessy_ci.verbs.test import test as test_verb
+
+    _run_verb(runner, reports, lambda p, r: test_verb(p, r, list(component or []), _notice))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one line on stderr and exit 2 for bad input; 1 when checks fail."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args or ["--help"], standalone_mode=False, prog_name="jessy-ci")
+    except typer.Exit as e:
+        return e.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _notice("interrupted")
+        return 130
+    except typer.TyperException as e:  # click's usage errors (unknown option, missing value): exit 2
+        message = e.format_message().strip()
+        if message:
+            _notice(f"error: {message.splitlines()[0]}")
+        return 2 if e.exit_code == 2 or message else 0
+    except UsageError as e:
+        _notice(f"error: {e}")
+        return 2
+    except ChecksFailed as e:
+        _notice("failed:\n" + str(e))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

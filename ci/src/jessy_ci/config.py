@@ -1,0 +1,380 @@
+"""jessy-ci.toml → a typed, frozen Project.
+
+Every error names the file, the key and what was expected, and raises UsageError (exit 2).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from jessy_ci.errors import UsageError
+
+CONFIG_FILE = "jessy-ci.toml"
+LANGUAGES = ("rust", "go", "python")
+TEST_KINDS = ("unit", "integration", "bdd")
+SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+Language = Literal["rust", "go", "python"]
+TestKind = Literal["unit", "integration", "bdd"]
+
+
+@dataclass(frozen=True)
+class Serve:
+    """How a component runs as a service: the port it listens on and how its health is checked."""
+
+    port: int
+    port_env: str
+    health: str
+    url_env: str
+    needs: tuple[str, ...] = ()
+    bind_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    language: Language
+    path: str
+    tests: tuple[TestKind, ...]
+    lint_paths: tuple[str, ...] = (".",)
+    services: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict[str, str])
+    data_env: str | None = None
+    dockerfile: str | None = None
+    image: str | None = None
+    size_budget_mb: float | None = None
+    serve: Serve | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """One running instance of a component, bound into test containers under its own name."""
+
+    name: str
+    component: str
+    port: int
+    port_env: str
+    health: str
+    url_env: str
+    needs: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict[str, str])
+    bind_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    coverage: float = 80.0
+    max_regression: float = 10.0
+    severity: tuple[str, ...] = ("CRITICAL",)
+
+
+@dataclass(frozen=True)
+class Registry:
+    address: str = ""
+    username: str = ""
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    source_url: str
+    components: Mapping[str, Component]
+    services: Mapping[str, Service]
+    env: Mapping[str, str]
+    thresholds: Thresholds
+    registry: Registry
+
+    def select(self, names: list[str] | tuple[str, ...]) -> list[Component]:
+        """The named components (all when none is named), in config order; an unknown name is a UsageError."""
+        for name in names:
+            if name not in self.components:
+                known = ", ".join(self.components)
+                raise UsageError(f"--component {name!r}: unknown component; expected one of: {known}")
+        return [c for c in self.components.values() if not names or c.name in names]
+
+    def services_for(self, component: Component) -> list[Service]:
+        """Every service the component's tests need, dependencies first (needs are closed transitively)."""
+        ordered: list[Service] = []
+
+        def visit(name: str) -> None:
+            service = self.services[name]
+            for dep in service.needs:
+                visit(dep)
+            if service not in ordered:
+                ordered.append(service)
+
+        for name in component.services:
+            visit(name)
+        return ordered
+
+
+class _Table:
+    """A TOML table read with its dotted path, so that every error can name the key."""
+
+    def __init__(self, data: Mapping[str, object], where: str, file: str) -> None:
+        self.data = data
+        self.where = where
+        self.file = file
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, expected: str, got: object) -> UsageError:
+        return UsageError(f"{self.file}: {self._key(key)}: expected {expected}, got {got!r}")
+
+    def get(self, key: str) -> object | None:
+        self.used.add(key)
+        return self.data.get(key)
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.get(key)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, "a non-empty string", value)
+        return value
+
+    def opt_text(self, key: str) -> str | None:
+        return self.text(key) if self.get(key) is not None else None
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise self.fail(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def port(self, key: str) -> int:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+            raise self.fail(key, "a port number from 1 to 65535", value)
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...] = (), choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key)
+        if value is None:
+            return default
+        expected = f"a list of strings from {', '.join(choices)}" if choices else "a list of strings"
+        if not isinstance(value, list):
+            raise self.fail(key, expected, value)
+        items = cast(list[object], value)
+        for item in items:
+            if not isinstance(item, str) or (choices and item not in choices):
+                raise self.fail(key, expected, item)
+        return tuple(cast(list[str], items))
+
+    def env(self, key: str) -> dict[str, str]:
+        table = self.opt_table(key)
+        if table is None:
+            return {}
+        out: dict[str, str] = {}
+        for name, value in table.data.items():
+            if not isinstance(value, str):
+                raise table.fail(name, "a string", value)
+            out[name] = value
+        return out
+
+    def opt_table(self, key: str) -> _Table | None:
+        value = self.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(key, "a table", value)
+        return _Table(cast(dict[str, object], value), self._key(key), self.file)
+
+    def tables(self, key: str) -> list[tuple[str, _Table]]:
+        table = self.opt_table(key)
+        if table is None:
+            return []
+        return [(name, cast(_Table, table.opt_table(name))) for name in table.data]
+
+    def finish(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                raise UsageError(f"{self.file}: {self._key(key)}: unknown key; expected one of: {', '.join(allowed)}")
+
+
+_COMPONENT_KEYS = (
+    "language",
+    "path",
+    "tests",
+    "lint_paths",
+    "services",
+    "env",
+    "data_env",
+    "dockerfile",
+    "image",
+    "size_budget_mb",
+    "serve",
+)
+_SERVE_KEYS = ("port", "port_env", "health", "url_env", "needs", "bind_env")
+_SERVICE_KEYS = ("component", "url_env", "needs", "env")
+_DEFAULT_TESTS: dict[str, tuple[TestKind, ...]] = {
+    "rust": ("unit", "integration"),
+    "go": ("unit", "integration"),
+    "python": ("unit",),
+}
+
+
+def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Component:
+    language = t.text("language")
+    if language not in LANGUAGES:
+        raise t.fail("language", f"one of {', '.join(LANGUAGES)}", language)
+    path = t.text("path")
+    if exists is not None and not exists(path):
+        raise t.fail("path", "an existing folder of the repository", path)
+    dockerfile = t.opt_text("dockerfile")
+    if dockerfile is not None and exists is not None and not exists(dockerfile):
+        raise t.fail("dockerfile", "an existing file of the repository", dockerfile)
+    tests = t.strings("tests", _DEFAULT_TESTS[language], TEST_KINDS)
+    serve_table = t.opt_table("serve")
+    serve = None
+    if serve_table is not None:
+        health = serve_table.text("health")
+        if not health.startswith("/"):
+            raise serve_table.fail("health", "an HTTP path starting with /", health)
+        serve = Serve(
+            port=serve_table.port("port"),
+            port_env=serve_table.text("port_env"),
+            health=health,
+            url_env=serve_table.text("url_env"),
+            needs=serve_table.strings("needs"),
+            bind_env=serve_table.opt_text("bind_env"),
+        )
+        serve_table.finish(_SERVE_KEYS)
+    budget = t.get("size_budget_mb")
+    component = Component(
+        name=name,
+        language=language,
+        path=path,
+        tests=cast(tuple[TestKind, ...], tests),
+        lint_paths=t.strings("lint_paths", (".",)),
+        services=t.strings("services"),
+        env=t.env("env"),
+        data_env=t.opt_text("data_env"),
+        dockerfile=dockerfile,
+        image=t.opt_text("image"),
+        size_budget_mb=None if budget is None else t.number("size_budget_mb", 0, 0.001, 100_000),
+        serve=serve,
+    )
+    t.finish(_COMPONENT_KEYS)
+    return component
+
+
+def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table]], file: str) -> dict[str, Service]:
+    services: dict[str, Service] = {}
+    for c in components.values():
+        if c.serve is not None:
+            s = c.serve
+            services[c.name] = Service(
+                c.name, c.name, s.port, s.port_env, s.health, s.url_env, s.needs, c.env, s.bind_env
+            )
+    for name, t in extra:
+        owner = t.text("component")
+        serve = components[owner].serve if owner in components else None
+        if serve is None:
+            raise t.fail("component", "the name of a component that has a [serve] table", owner)
+        services[name] = Service(
+            name=name,
+            component=owner,
+            port=serve.port,
+            port_env=serve.port_env,
+            health=serve.health,
+            url_env=t.text("url_env", serve.url_env),
+            needs=t.strings("needs", serve.needs),
+            env={**components[owner].env, **t.env("env")},
+            bind_env=serve.bind_env,
+        )
+        t.finish(_SERVICE_KEYS)
+    return services
+
+
+def _check_graph(components: Mapping[str, Component], services: Mapping[str, Service], file: str) -> None:
+    for c in components.values():
+        for name in c.services:
+            if name not in services:
+                raise UsageError(
+                    f"{file}: components.{c.name}.services: unknown service {name!r}; "
+                    f"expected one of: {', '.join(services)}"
+                )
+    for s in services.values():
+        for name in s.needs:
+            if name not in services:
+                raise UsageError(
+                    f"{file}: services.{s.name}.needs: unknown service {name!r}; expected one of: {', '.join(services)}"
+                )
+
+    def walk(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            cycle = " -> ".join((*trail[trail.index(name) :], name))
+            raise UsageError(f"{file}: services: dependency cycle {cycle}; expected needs without cycles")
+        for dep in services[name].needs:
+            walk(dep, (*trail, name))
+
+    for name in services:
+        walk(name, ())
+
+
+def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | None = None) -> Project:
+    """Parse the configuration text. ``exists`` checks repository paths (skipped when None)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{file}: not valid TOML: {e}") from None
+    root = _Table(data, "", file)
+    project = root.opt_table("project") or _Table({}, "project", file)
+    components: dict[str, Component] = {}
+    for name, t in root.tables("components"):
+        components[name] = _component(name, t, exists)
+    if not components:
+        raise UsageError(f"{file}: components: expected at least one [components.NAME] table")
+    services = _services(components, root.tables("services"), file)
+    _check_graph(components, services, file)
+
+    th = root.opt_table("thresholds") or _Table({}, "thresholds", file)
+    severity = th.strings("severity", ("CRITICAL",), SEVERITIES)
+    thresholds = Thresholds(
+        coverage=th.number("coverage", 80.0, 0, 100),
+        max_regression=th.number("max_regression", 10.0, 0, 1000),
+        severity=severity,
+    )
+    th.finish(("coverage", "max_regression", "severity"))
+    reg = root.opt_table("registry") or _Table({}, "registry", file)
+    registry = Registry(address=reg.text("address", ""), username=reg.text("username", ""))
+    reg.finish(("address", "username"))
+    result = Project(
+        name=project.text("name", "jessy"),
+        source_url=project.text("source", ""),
+        components=components,
+        services=services,
+        env=root.env("env"),
+        thresholds=thresholds,
+        registry=registry,
+    )
+    project.finish(("name", "source"))
+    root.finish(("project", "components", "services", "env", "thresholds", "registry"))
+    return result
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds jessy-ci.toml."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise UsageError(f"{CONFIG_FILE}: not found in {start} or any parent folder; expected the repository root")
+
+
+def load(root: Path) -> Project:
+    """Read and parse ``root/jessy-ci.toml``, checking that every path it names exists."""
+    file = root / CONFIG_FILE
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{file}: cannot read: {e.strerror}") from None
+    return parse(text, CONFIG_FILE, lambda p: (root / p).exists())

@@ -1,0 +1,1 @@
+"""Pure functions over parsed reports: test results, gates and the summary. No I/O here."""

@@ -1,0 +1,177 @@
+"""The Dagger runner: each Step becomes one container on the engine.
+
+Order inside a container keeps the dependency layer cached: image → cache volumes and env → dependency manifests
+only → setup (fetch/download, tool installs) → the step's sources → services bound → the command, run with
+``expect=ANY`` so that report files come out of failing steps too; then the exit code decides. Building the
+container (``container()``, ``service()``) is pure query building: tests validate it against the engine's schema.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import dagger
+from dagger import dag
+
+from jessy_ci.runners import RunResult
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ServiceSpec, Step
+
+SRC = "/src"
+REPORTS_DIR = "/jessy-reports"
+DATA_DIR = "/data"
+ANY_HOST = "0.0.0.0"
+# What never goes into a container: build outputs, VCS data, local environments and reports.
+SOURCE_IGNORE = [
+    ".git",
+    "**/target",
+    "**/bin",
+    "reports",
+    ".jessy-ci",
+    ".venv",
+    "ci/.venv",
+    "ci/sdk",
+    "**/node_modules",
+    "**/__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+]
+
+
+def _include(paths: tuple[str, ...]) -> list[str]:
+    """Include patterns for repository paths: a folder with everything below it, or a single file."""
+    patterns: list[str] = []
+    for path in paths:
+        if path in (".", ""):
+            return ["**"]
+        patterns += [path, f"{path}/**"]
+    return patterns
+
+
+def _workdir(workdir: str) -> str:
+    return SRC if workdir in (".", "") else f"{SRC}/{workdir}"
+
+
+class DaggerRunner:
+    name = "dagger"
+
+    def __init__(
+        self,
+        source: dagger.Directory,
+        *,
+        secrets: Mapping[str, dagger.Secret] | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.source = source
+        self.secrets = dict(secrets or {})
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+
+    # --- query building (pure) ----------------------------------------------------------------------------------
+
+    def _base(self, image: str, caches: tuple[Cache, ...], env: Mapping[str, str]) -> dagger.Container:
+        ctr = dag.container().from_(image)
+        for cache in caches:
+            ctr = ctr.with_mounted_cache(cache.path, dag.cache_volume(cache.name))
+            if cache.env is not None:
+                ctr = ctr.with_env_variable(cache.env, cache.path)
+        for key, value in env.items():
+            ctr = ctr.with_env_variable(key, value.replace(REPORTS_PLACEHOLDER, REPORTS_DIR), expand=True)
+        return ctr
+
+    def _exec(self, ctr: dagger.Container, argv: Argv, *, any_exit: bool = False) -> dagger.Container:
+        args = [a.replace(REPORTS_PLACEHOLDER, REPORTS_DIR) for a in argv]
+        expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
+        return ctr.with_exec(args, expect=expect, expand=True)
+
+    def _data_volume(self, owner: str) -> dagger.CacheVolume:
+        """A fresh layer volume for every step: no state leaks between runs or steps."""
+        return dag.cache_volume(f"jessy-data-{self.run_id}-{owner.replace(':', '-')}")
+
+    def service(
+        self, spec: ServiceSpec, specs: Mapping[str, ServiceSpec], volume: dagger.CacheVolume
+    ) -> dagger.Service:
+        """The service container: built from the sources, listening on all interfaces, health-checked by the
+        engine on its exposed port before any client runs."""
+        ctr = self._base(spec.image, spec.caches, spec.env).with_workdir(_workdir(spec.workdir))
+        ctr = ctr.with_directory(SRC, self.source, include=_include(spec.sources), exclude=SOURCE_IGNORE)
+        for argv in spec.setup:
+            ctr = self._exec(ctr, argv)
+        ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
+        if spec.bind_env:
+            ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
+        if spec.data_env:
+            ctr = ctr.with_mounted_cache(DATA_DIR, volume).with_env_variable(spec.data_env, DATA_DIR)
+        for name in spec.needs:
+            ctr = self._bind(ctr, specs[name], specs, volume)
+        return ctr.with_exposed_port(spec.port).as_service(args=list(spec.command), expand=True)
+
+    def _bind(
+        self,
+        ctr: dagger.Container,
+        spec: ServiceSpec,
+        specs: Mapping[str, ServiceSpec],
+        volume: dagger.CacheVolume,
+    ) -> dagger.Container:
+        return ctr.with_service_binding(spec.name, self.service(spec, specs, volume)).with_env_variable(
+            spec.url_env, f"http://{spec.name}:{spec.port}"
+        )
+
+    def container(self, step: Step) -> dagger.Container:
+        """The step's container, up to and including its command (run with expect=ANY)."""
+        ctr = self._base(step.image, step.caches, step.env).with_workdir(_workdir(step.workdir))
+        if step.manifests:
+            ctr = ctr.with_directory(SRC, self.source, include=list(step.manifests))
+        for argv in step.setup:
+            ctr = self._exec(ctr, argv)
+        ctr = ctr.with_directory(SRC, self.source, include=_include(step.sources), exclude=SOURCE_IGNORE)
+        ctr = ctr.with_directory(REPORTS_DIR, dag.directory())
+        volume = self._data_volume(step.name)
+        if step.data_env:
+            ctr = ctr.with_mounted_cache(DATA_DIR, volume).with_env_variable(step.data_env, DATA_DIR)
+        specs = {s.name: s for s in step.services}
+        for spec in step.services:
+            ctr = self._bind(ctr, spec, specs, volume)
+        for env, name in step.secrets.items():
+            ctr = ctr.with_secret_variable(env, self.secrets[name])
+        return self._exec(ctr, step.command, any_exit=True)
+
+    # --- execution ----------------------------------------------------------------------------------------------
+
+    async def run(self, step: Step) -> RunResult:
+        started = time.monotonic()
+        missing = [name for name in step.secrets.values() if name not in self.secrets]
+        if missing:
+            return RunResult(2, "", "", 0.0, error=f"secret {missing[0]!r} was not provided")
+        try:
+            ctr = await self.container(step).sync()
+            code = await ctr.exit_code()
+            stdout = await ctr.stdout()
+            stderr = await ctr.stderr()
+            files = await _files(ctr.directory(REPORTS_DIR))
+        except dagger.ExecError as e:  # a setup command or a service build failed
+            last = (e.stderr.strip().splitlines() or [""])[-1]
+            error = f"`{' '.join(e.command)}` exited {e.exit_code}: {last}"
+            return RunResult(e.exit_code, e.stdout, e.stderr, time.monotonic() - started, error=error)
+        except dagger.QueryError as e:
+            first = (str(e).strip().splitlines() or ["query failed"])[0]
+            return RunResult(1, "", str(e), time.monotonic() - started, error=first)
+        return RunResult(code, stdout, stderr, time.monotonic() - started, files)
+
+
+async def _files(folder: dagger.Directory) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for path in await folder.glob("**/*"):
+        if not path.endswith("/"):
+            files[path] = (await folder.file(path).contents()).encode()
+    return files
+
+
+@asynccontextmanager
+async def connected_runner(root: Path) -> AsyncGenerator[DaggerRunner, None]:
+    """Client mode (the CLI): a Dagger session, with the repository uploaded from the host."""
+    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+        yield DaggerRunner(dag.host().directory(str(root), exclude=SOURCE_IGNORE))

@@ -1,0 +1,307 @@
+"""The host runner: Steps as subprocesses with the local toolchains.
+
+- caches are local folders under ``.jessy-ci/cache/<volume>`` (tools are pointed at them through each cache's env);
+- services are processes on free loopback ports, waited on by their HTTP health check and always stopped
+  (SIGTERM, then SIGKILL), on success, failure and Ctrl-C alike; their logs come back as report files;
+- output is streamed line by line with the step name as prefix; every secret value is redacted from what is
+  printed, returned and written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import IO
+
+import anyio
+import anyio.abc
+from anyio.streams.text import TextReceiveStream
+
+from jessy_ci.runners import RunResult
+from jessy_ci.runners.redact import Redactor
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ServiceSpec, Step
+
+LOOPBACK = "127.0.0.1"
+_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_LOG_TAIL_LINES = 15
+
+
+class ServiceFailed(Exception):
+    """A service did not become healthy; the message carries its last log lines."""
+
+
+def expand(arg: str, env: Mapping[str, str]) -> str:
+    """``$VAR`` and ``${VAR}`` from env (as Dagger's ``expand=True`` does); unknown variables become empty."""
+    return _VAR.sub(lambda m: env.get(m.group(1) or m.group(2), ""), arg)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+async def http_status(port: int, path: str, wait: float = 2.0) -> int | None:
+    """The status code of ``GET path`` on the loopback port, or None when nothing answers."""
+    try:
+        with anyio.fail_after(wait):
+            async with await anyio.connect_tcp(LOOPBACK, port) as stream:
+                request = f"GET {path} HTTP/1.1\r\nHost: {LOOPBACK}:{port}\r\nConnection: close\r\n\r\n"
+                await stream.send(request.encode())
+                head = b""
+                while b"\r\n" not in head:
+                    head += await stream.receive()
+    except (OSError, TimeoutError, anyio.EndOfStream, anyio.BrokenResourceError):
+        return None
+    parts = head.split(b" ", 2)
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class HostRunner:
+    name = "host"
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        secrets: Mapping[str, str] | None = None,
+        echo: Callable[[str], None] | None = None,
+        cache_dir: Path | None = None,
+        health_timeout: float = 60.0,
+    ) -> None:
+        self.root = root
+        self.secrets = dict(secrets or {})
+        self.redactor = Redactor(self.secrets.values())
+        self._echo = echo or _print_line
+        self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
+        self.health_timeout = health_timeout
+        self._built: dict[tuple[str, tuple[Argv, ...]], anyio.Lock] = {}
+        self._built_ok: set[tuple[str, tuple[Argv, ...]]] = set()
+
+    # --- environment --------------------------------------------------------------------------------------------
+
+    def echo(self, prefix: str, line: str) -> None:
+        self._echo(self.redactor.text(f"[{prefix}] {line}"))
+
+    def _env(self, extra: Mapping[str, str], caches: tuple[Cache, ...], reports: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        for cache in caches:
+            if cache.env is not None:
+                folder = self.cache_dir / cache.name
+                folder.mkdir(parents=True, exist_ok=True)
+                env[cache.env] = str(folder)
+        for key, value in extra.items():
+            env[key] = expand(value.replace(REPORTS_PLACEHOLDER, str(reports)), env)
+        return env
+
+    @staticmethod
+    def _argv(argv: Argv, env: Mapping[str, str], reports: Path) -> list[str]:
+        return [expand(a.replace(REPORTS_PLACEHOLDER, str(reports)), env) for a in argv]
+
+    # --- processes ----------------------------------------------------------------------------------------------
+
+    async def _exec(self, prefix: str, argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str, str]:
+        """Run to completion, streaming both outputs with the prefix; returns (exit code, stdout, stderr)."""
+        out: list[str] = []
+        err: list[str] = []
+
+        async def pump(stream: anyio.abc.ByteReceiveStream | None, sink: list[str]) -> None:
+            if stream is None:
+                return
+            pending = ""
+            async for chunk in TextReceiveStream(stream, errors="replace"):
+                sink.append(chunk)
+                pending += chunk
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    self.echo(prefix, line)
+            if pending:
+                self.echo(prefix, pending)
+
+        process = await anyio.open_process(argv, cwd=cwd, env=dict(env), stdin=None)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(pump, process.stdout, out)
+                tg.start_soon(pump, process.stderr, err)
+            code = await process.wait()
+        finally:
+            await _stop(process)
+        return code, "".join(out), "".join(err)
+
+    async def _setup(
+        self, prefix: str, setup: tuple[Argv, ...], cwd: Path, env: Mapping[str, str], reports: Path
+    ) -> str | None:
+        """Run setup commands in order; the error line of the first that fails, else None."""
+        for argv in setup:
+            code, _, stderr = await self._exec(prefix, self._argv(argv, env, reports), cwd, env)
+            if code != 0:
+                last = stderr.strip().splitlines()[-1:] or [""]
+                return f"setup `{' '.join(argv)}` exited {code}: {last[0]}"
+        return None
+
+    async def _build_once(self, spec: ServiceSpec, env: Mapping[str, str], reports: Path) -> None:
+        """A service's build runs once per runner, however many steps start the service."""
+        key = (spec.workdir, spec.setup)
+        lock = self._built.setdefault(key, anyio.Lock())
+        async with lock:
+            if key in self._built_ok:
+                return
+            error = await self._setup(f"{spec.name} build", spec.setup, self.root / spec.workdir, env, reports)
+            if error is not None:
+                raise ServiceFailed(f"service {spec.name}: {error}")
+            self._built_ok.add(key)
+
+    @asynccontextmanager
+    async def _service(
+        self, spec: ServiceSpec, urls: Mapping[str, str], data_dir: Path, reports: Path
+    ) -> AsyncGenerator[str, None]:
+        """Start one service; yields its URL once healthy; always stops it."""
+        port = free_port()
+        extra = {**spec.env, **{k: v for k, v in urls.items()}, spec.port_env: str(port)}
+        if spec.bind_env:
+            extra[spec.bind_env] = LOOPBACK
+        if spec.data_env:
+            extra[spec.data_env] = str(data_dir)
+        env = self._env(extra, spec.caches, reports)
+        await self._build_once(spec, env, reports)
+        log_path = reports / "services" / f"{spec.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = self._argv(spec.command, env, reports)
+        log: IO[bytes] = await anyio.to_thread.run_sync(log_path.open, "wb")
+        try:
+            try:
+                process = await anyio.open_process(
+                    argv, cwd=self.root / spec.workdir, env=env, stdin=None, stdout=log, stderr=log
+                )
+            except OSError as e:
+                raise ServiceFailed(f"service {spec.name}: cannot start {argv[0]}: {e.strerror}") from None
+            try:
+                self.echo(spec.name, f"started (pid {process.pid}) on port {port}, waiting for {spec.health}")
+                await self._wait_healthy(spec, process, port, log_path)
+                self.echo(spec.name, f"healthy at http://{LOOPBACK}:{port}")
+                yield f"http://{LOOPBACK}:{port}"
+            finally:
+                await _stop(process)
+                self.echo(spec.name, "stopped")
+        finally:
+            log.close()
+
+    async def _wait_healthy(self, spec: ServiceSpec, process: anyio.abc.Process, port: int, log: Path) -> None:
+        deadline = time.monotonic() + self.health_timeout
+        delay = 0.05
+        while True:
+            if process.returncode is not None:
+                raise ServiceFailed(
+                    f"service {spec.name} exited with {process.returncode} before it was healthy; "
+                    f"last log lines:\n{_tail(log)}"
+                )
+            if await http_status(port, spec.health) == 200:
+                return
+            if time.monotonic() > deadline:
+                raise ServiceFailed(
+                    f"service {spec.name} not healthy at {spec.health} after {self.health_timeout:.0f}s; "
+                    f"last log lines:\n{_tail(log)}"
+                )
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    @asynccontextmanager
+    async def _services(self, step: Step, data_dir: Path, reports: Path) -> AsyncGenerator[dict[str, str], None]:
+        """Start every service of the step (dependencies first); yields the env that points the step at them."""
+        async with AsyncExitStack() as stack:
+            urls: dict[str, str] = {}
+            by_name = {s.name: s for s in step.services}
+            for spec in step.services:
+                needed = {by_name[n].url_env: urls[n] for n in spec.needs if n in urls}
+                urls[spec.name] = await stack.enter_async_context(self._service(spec, needed, data_dir, reports))
+            yield {by_name[name].url_env: url for name, url in urls.items()}
+
+    # --- the step -----------------------------------------------------------------------------------------------
+
+    async def run(self, step: Step) -> RunResult:
+        started = time.monotonic()
+        reports = Path(await anyio.to_thread.run_sync(tempfile.mkdtemp, None, "jessy-reports-"))
+        data_dir = Path(await anyio.to_thread.run_sync(tempfile.mkdtemp, None, "jessy-data-"))
+        try:
+            result = await self._run(step, reports, data_dir)
+            files = await anyio.to_thread.run_sync(self._collect, reports)
+            return RunResult(
+                exit_code=result[0],
+                stdout=self.redactor.text(result[1]),
+                stderr=self.redactor.text(result[2]),
+                seconds=time.monotonic() - started,
+                files=files,
+                error=self.redactor.text(result[3]) if result[3] else None,
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(shutil.rmtree, reports, True)
+                await anyio.to_thread.run_sync(shutil.rmtree, data_dir, True)
+
+    async def _run(self, step: Step, reports: Path, data_dir: Path) -> tuple[int, str, str, str | None]:
+        cwd = self.root / step.workdir
+        secret_env = {env: self.secrets.get(name, "") for env, name in step.secrets.items()}
+        missing = [name for name in step.secrets.values() if name not in self.secrets]
+        if missing:
+            return 2, "", "", f"secret {missing[0]!r} was not provided"
+        extra = {**step.env, **({step.data_env: str(data_dir)} if step.data_env else {})}
+        env = self._env(extra, step.caches, reports)
+        try:
+            error = await self._setup(step.name, step.setup, cwd, env, reports)
+            if error is not None:
+                return 1, "", "", error
+            async with self._services(step, data_dir, reports) as service_env:
+                env = {**env, **service_env, **secret_env}
+                code, out, err = await self._exec(step.name, self._argv(step.command, env, reports), cwd, env)
+        except ServiceFailed as e:
+            return 1, "", "", str(e)
+        except FileNotFoundError as e:
+            return 127, "", "", f"{e.filename or 'a tool'} not found on PATH"
+        return code, out, err, None
+
+    def _collect(self, reports: Path) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        for path in sorted(reports.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(reports).as_posix()] = self.redactor.data(path.read_bytes())
+        return files
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _stop(process: anyio.abc.Process) -> None:
+    """SIGTERM, then SIGKILL after 5 s; shielded so that it also runs while the run is being cancelled."""
+    with anyio.CancelScope(shield=True):
+        if process.returncode is None:
+            try:
+                process.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            with anyio.move_on_after(5):
+                await process.wait()
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                await stream.aclose()

@@ -1,0 +1,89 @@
+"""A Step is plain frozen data: what to run, where, with which caches, services and secrets.
+
+Toolchains build Steps; runners execute them; nothing else knows a command line. In commands and env values the
+placeholder ``{reports}`` stands for a folder the runner provides for the step's report files; every file the step
+leaves there comes back in its RunResult.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+REPORTS_PLACEHOLDER = "{reports}"
+
+Argv = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cache:
+    """A cache volume. ``env``: variable that points the tool at ``path`` (and, on the host, at a local folder).
+
+    A cache without ``env`` is only mounted on the Dagger runner; the host's tool uses its own cache there.
+    """
+
+    name: str
+    path: str
+    env: str | None = None
+
+
+class JunitSource(Enum):
+    """How a step's test results become JUnit XML."""
+
+    NONE = "none"
+    CARGO_TEST = "cargo-test"  # libtest's plain output on stdout
+    GO_TEST_JSON = "go-test-json"  # `go test -json` events on stdout
+    FILE = "file"  # the tool writes {reports}/junit.xml itself
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to run one service instance: built by ``setup`` in ``workdir``, started with ``command``."""
+
+    name: str
+    component: str
+    image: str
+    workdir: str
+    setup: tuple[Argv, ...]
+    command: Argv
+    port: int
+    port_env: str
+    health: str
+    url_env: str
+    env: Mapping[str, str] = field(default_factory=dict[str, str])
+    caches: tuple[Cache, ...] = ()
+    data_env: str | None = None
+    needs: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    bind_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of work of a verb for one component.
+
+    - ``manifests``: files copied (and ``setup`` run) before the rest of the sources, so that the dependency
+      layer stays cached while sources change.
+    - ``sources``: repository paths the step needs (relative to the repo root).
+    - ``fail_on_output``: the command succeeds only when it also prints nothing (``gofmt -l``).
+    - ``secrets``: env variable name → secret name; values are handed to the runner, never stored here.
+    """
+
+    name: str
+    component: str
+    kind: str
+    toolchain: str
+    image: str
+    workdir: str
+    command: Argv
+    sources: tuple[str, ...]
+    manifests: tuple[str, ...] = ()
+    setup: tuple[Argv, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict[str, str])
+    caches: tuple[Cache, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+    data_env: str | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict[str, str])
+    junit: JunitSource = JunitSource.NONE
+    fail_on_output: bool = False

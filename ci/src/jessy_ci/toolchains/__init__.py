@@ -1,0 +1,29 @@
+"""WHAT each step runs, per language: images, cache volumes, env and command lines, as plain data.
+
+A command line is written in exactly one place: its toolchain module.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from jessy_ci.config import Component, Language, Service, TestKind
+from jessy_ci.steps import ServiceSpec, Step
+
+
+class Toolchain(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def lint(self, component: Component) -> list[Step]: ...
+
+    def test(self, component: Component, kind: TestKind, services: tuple[ServiceSpec, ...]) -> Step: ...
+
+    def service(self, service: Service, component: Component) -> ServiceSpec: ...
+
+
+def for_language(language: Language) -> Toolchain:
+    from jessy_ci.toolchains import go, python, rust
+
+    toolchains: dict[str, Toolchain] = {"rust": rust.RUST, "go": go.GO, "python": python.PYTHON}
+    return toolchains[language]

@@ -1,0 +1,81 @@
+"""Go steps. GOMODCACHE and GOCACHE are cache volumes; `go test -json` output becomes JUnit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from jessy_ci.config import Component, Service, TestKind
+from jessy_ci.steps import Cache, JunitSource, ServiceSpec, Step
+
+GO_VERSION = "1.26"
+IMAGE = f"golang:{GO_VERSION}-bookworm"
+CACHES = (
+    Cache("go-mod", "/go/pkg/mod", env="GOMODCACHE"),
+    Cache(f"go-build-{GO_VERSION}", "/root/.cache/go-build", env="GOCACHE"),
+)
+INTEGRATION_TAG = "integration"
+SERVICE_BINARY = "bin/service"
+_TEST_SELECTION: dict[str, tuple[str, ...]] = {
+    "unit": (),
+    # Integration tests live behind the build tag and are named TestIntegration*; the tag also compiles the
+    # unit tests, so the name filter keeps each test counted once.
+    "integration": ("-tags", INTEGRATION_TAG, "-run", "^TestIntegration"),
+}
+
+
+@dataclass(frozen=True)
+class Go:
+    name: str = "go"
+
+    def _step(self, c: Component, kind: str, command: tuple[str, ...]) -> Step:
+        return Step(
+            name=f"{c.name}:{kind}",
+            component=c.name,
+            kind=kind,
+            toolchain=self.name,
+            image=IMAGE,
+            workdir=c.path,
+            command=command,
+            sources=(c.path,),
+            manifests=(f"{c.path}/go.mod", f"{c.path}/go.sum"),
+            setup=(("go", "mod", "download"),),
+            env=dict(c.env),
+            caches=CACHES,
+            data_env=c.data_env,
+        )
+
+    def lint(self, component: Component) -> list[Step]:
+        return [
+            replace(self._step(component, "gofmt", ("gofmt", "-l", ".")), fail_on_output=True, setup=()),
+            self._step(component, "vet", ("go", "vet", "-tags", INTEGRATION_TAG, "./...")),
+        ]
+
+    def test(self, component: Component, kind: TestKind, services: tuple[ServiceSpec, ...]) -> Step:
+        selection = _TEST_SELECTION.get(kind)
+        if selection is None:
+            raise ValueError(f"go has no {kind} tests")
+        command = ("go", "test", "-race", "-count=1", "-json", *selection, "./...")
+        return replace(self._step(component, kind, command), services=services, junit=JunitSource.GO_TEST_JSON)
+
+    def service(self, service: Service, component: Component) -> ServiceSpec:
+        return ServiceSpec(
+            name=service.name,
+            component=component.name,
+            image=IMAGE,
+            workdir=component.path,
+            sources=(component.path,),
+            setup=(("go", "build", "-o", SERVICE_BINARY, "."),),
+            command=(f"./{SERVICE_BINARY}",),
+            port=service.port,
+            port_env=service.port_env,
+            health=service.health,
+            url_env=service.url_env,
+            env=dict(service.env),
+            caches=CACHES,
+            data_env=component.data_env,
+            needs=service.needs,
+            bind_env=service.bind_env,
+        )
+
+
+GO = Go()

@@ -1,0 +1,110 @@
+"""Run planned Steps concurrently and turn what they left into StepResults and report files.
+
+One failure never hides the others: every step runs to its end, and every failure is listed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import anyio
+
+from jessy_ci.gates import junit, summary
+from jessy_ci.report import Report, Status, StepResult
+from jessy_ci.runners import Runner, RunResult
+from jessy_ci.steps import JunitSource, Step
+
+Notify = Callable[[str], None]
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:200] if lines else ""
+
+
+def _cases(step: Step, result: RunResult) -> list[junit.TestCase] | None:
+    match step.junit:
+        case JunitSource.NONE:
+            return None
+        case JunitSource.CARGO_TEST:
+            return junit.from_cargo_test(result.stdout, result.stderr)
+        case JunitSource.GO_TEST_JSON:
+            return junit.from_go_test_json(result.stdout)
+        case JunitSource.FILE:
+            data = result.files.get("junit.xml")
+            return junit.from_junit_xml(data) if data is not None else []
+
+
+def outcome(step: Step, result: RunResult) -> tuple[StepResult, dict[str, bytes]]:
+    """The verdict of one step and the report files it contributes (JUnit, logs, service logs)."""
+    files: dict[str, bytes] = {}
+    log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
+    files[f"logs/{step.name.replace(':', '-')}.log"] = log.encode()
+    for path, data in result.files.items():
+        if path.startswith("services/"):
+            files[f"logs/{step.name.replace(':', '-')}/{path.removeprefix('services/')}"] = data
+    cases = _cases(step, result)
+    counts = None
+    if cases is not None:
+        files[f"junit/{step.component}-{step.kind}.xml"] = junit.to_junit_xml(step.name, cases)
+        counts = junit.counts(cases)
+    status: Status = "passed"
+    detail = ""
+    if result.error is not None:
+        status, detail = "error", result.error.splitlines()[0]
+    elif result.exit_code != 0:
+        status = "failed"
+        detail = f"exit code {result.exit_code}"
+        if counts is not None and counts.failed:
+            detail += f", {counts.failed} failing test{'s' if counts.failed > 1 else ''}"
+        elif last := _last_line(result.stderr) or _last_line(result.stdout):
+            detail += f": {last}"
+    elif step.fail_on_output and result.stdout.strip():
+        status, detail = "failed", f"`{' '.join(step.command)}` listed: {', '.join(result.stdout.split())}"
+    elif counts is not None and counts.failed:
+        status, detail = "failed", f"{counts.failed} failing tests"
+    elif counts is not None and counts.total == 0:
+        status, detail = "failed", "no test ran"
+    step_result = StepResult(
+        name=step.name,
+        component=step.component,
+        kind=step.kind,
+        status=status,
+        seconds=result.seconds,
+        detail=detail,
+        tests=counts,
+    )
+    return step_result, files
+
+
+async def run_steps(verb: str, steps: list[Step], runner: Runner, notify: Notify) -> Report:
+    """Every step concurrently; the Report lists them in plan order."""
+    results: dict[int, tuple[StepResult, dict[str, bytes]]] = {}
+
+    async def one(index: int, step: Step) -> None:
+        notify(f"▶ {step.name}")
+        started = time.monotonic()
+        try:
+            result = await runner.run(step)
+        except Exception as e:  # an infrastructure failure is this step's failure, not the whole run's
+            result = RunResult(1, "", "", time.monotonic() - started, error=f"{type(e).__name__}: {e}")
+        results[index] = outcome(step, result)
+        r = results[index][0]
+        notify(f"{'✔' if r.status == 'passed' else '✘'} {step.name}: {r.status} in {r.seconds:.1f}s {r.detail}")
+
+    async with anyio.create_task_group() as tg:
+        for index, step in enumerate(steps):
+            tg.start_soon(one, index, step)
+    report = Report(verb=verb)
+    for index in range(len(steps)):
+        step_result, files = results[index]
+        report.steps.append(step_result)
+        report.files.update(files)
+    return report
+
+
+def finish(report: Report) -> Report:
+    """Add summary.md, the last file of every verb."""
+    report.files["summary.md"] = summary.render(report).encode()
+    return report

@@ -1,0 +1,43 @@
+"""Planning: which Steps a verb runs for which components. Pure: config in, frozen Steps out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from jessy_ci.config import Component, Project
+from jessy_ci.steps import ServiceSpec, Step
+from jessy_ci.toolchains import for_language, hadolint
+
+
+def _with_project_env(step: Step, project: Project) -> Step:
+    return replace(step, env={**project.env, **step.env})
+
+
+def service_specs(project: Project, component: Component) -> tuple[ServiceSpec, ...]:
+    """The services the component's tests need, dependencies first, as runnable specs."""
+    specs: list[ServiceSpec] = []
+    for service in project.services_for(component):
+        owner = project.components[service.component]
+        spec = for_language(owner.language).service(service, owner)
+        specs.append(replace(spec, env={**project.env, **spec.env}))
+    return tuple(specs)
+
+
+def lint_steps(project: Project, components: list[Component]) -> list[Step]:
+    steps: list[Step] = []
+    for c in components:
+        steps.extend(for_language(c.language).lint(c))
+        dockerfile = hadolint.lint(c)
+        if dockerfile is not None:
+            steps.append(dockerfile)
+    return [_with_project_env(s, project) for s in steps]
+
+
+def test_steps(project: Project, components: list[Component]) -> list[Step]:
+    steps: list[Step] = []
+    for c in components:
+        toolchain = for_language(c.language)
+        services = service_specs(project, c)
+        for kind in c.tests:
+            steps.append(toolchain.test(c, kind, () if kind == "unit" else services))
+    return [_with_project_env(s, project) for s in steps]
