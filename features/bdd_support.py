@@ -22,6 +22,7 @@ MAX_LAYER_NAME_LENGTH: Final = 64
 
 HTTP_TIMEOUT_SECONDS: Final = 60.0
 _SEND_CHUNK_BYTES: Final = 64 * 1024
+_ACCEPT: Final = "application/json, application/octet-stream, */*"
 
 JsonObject = dict[str, object]
 
@@ -54,11 +55,12 @@ class HttpResponse:
         try:
             return cast(object, json.loads(self.body))
         except ValueError as exc:
-            raise AssertionError(f"response is not JSON ({exc}): {self.describe()}") from None
+            problem = f"response is not JSON ({exc}): {self.describe()}"
+            raise AssertionError(problem) from None
 
     def json_object(self) -> JsonObject:
         document = as_json_object(self.json())
-        assert document is not None, f"response is not a JSON object: {self.describe()}"
+        assert document is not None, f"not a JSON object: {self.describe()}"
         return document
 
 
@@ -89,7 +91,7 @@ def http_request(
     try:
         try:
             connection.putrequest(method, target, skip_accept_encoding=True)
-            connection.putheader("Accept", "application/json, application/octet-stream, */*")
+            connection.putheader("Accept", _ACCEPT)
             connection.putheader("Connection", "close")
             if body is not None:
                 connection.putheader("Content-Type", "application/octet-stream")
@@ -102,14 +104,17 @@ def http_request(
             try:
                 for start in range(0, len(view), _SEND_CHUNK_BYTES):
                     connection.send(view[start : start + _SEND_CHUNK_BYTES])
-            except OSError as exc:  # the server stopped reading; its answer may be there
+            except OSError as exc:
+                # The server stopped reading; the answer it sent may be there.
                 send_error = exc
         try:
             response = connection.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            detail = f"; sending the body had failed first: {send_error!r}" if send_error else ""
-            raise AssertionError(f"{method} {url}: no HTTP response ({exc!r}){detail}") from None
+            problem = f"{method} {url}: no HTTP response ({exc!r})"
+            if send_error is not None:
+                problem += f"; sending the body had failed first: {send_error!r}"
+            raise AssertionError(problem) from None
         headers = {name.lower(): value for name, value in response.getheaders()}
         return HttpResponse(method, url, response.status, headers, data)
     finally:
@@ -160,7 +165,7 @@ class LayerNames:
         name = f"bdd-{secrets.token_hex(6)}"
         if length is not None:
             if not len(name) <= length <= MAX_LAYER_NAME_LENGTH:
-                raise ValueError(f"cannot make a valid layer name of {length} characters")
+                raise ValueError(f"no valid layer name has {length} characters")
             name += "x" * (length - len(name))
         self.used.append(name)
         return name
@@ -187,9 +192,11 @@ def json_field(response: HttpResponse, path: str) -> object:
     walked: list[str] = []
     for key in path.split("."):
         mapping = as_json_object(value)
-        assert mapping is not None, f"JSON field {'.'.join(walked)!r} is not an object: {response.describe()}"
+        where = ".".join(walked) or "(top level)"
+        assert mapping is not None, f"{where} is not an object: {response.describe()}"
         walked.append(key)
-        assert key in mapping, f"JSON field {'.'.join(walked)!r} is missing: {response.describe()}"
+        where = ".".join(walked)
+        assert key in mapping, f"{where} is missing: {response.describe()}"
         value = mapping[key]
     return value
 
@@ -200,8 +207,17 @@ def layer_entries(response: HttpResponse) -> list[JsonObject]:
     assert layers is not None, f'"layers" is not a list: {response.describe()}'
     entries = [as_json_object(entry) for entry in layers]
     objects = [entry for entry in entries if entry is not None]
-    assert len(objects) == len(entries), f"a listed layer is not an object: {response.describe()}"
+    problem = f"a listed layer is not an object: {response.describe()}"
+    assert len(objects) == len(entries), problem
     return objects
+
+
+def first_difference(first: bytes, second: bytes) -> int:
+    """Index of the first byte where two different byte strings differ."""
+    for index, (a, b) in enumerate(zip(first, second, strict=False)):
+        if a != b:
+            return index
+    return min(len(first), len(second))
 
 
 def is_integer(value: object) -> bool:

@@ -30,6 +30,7 @@ from .bdd_support import (
     HttpResponse,
     LayerNames,
     Services,
+    first_difference,
     http_request,
     is_integer,
     json_field,
@@ -59,7 +60,8 @@ def _base_url_from_env(var: str, what: str) -> str:
         )
     parts = urllib.parse.urlsplit(raw)
     if parts.scheme != "http" or not parts.hostname:
-        pytest.fail(f"{var}={raw!r} is not a base URL like http://127.0.0.1:8080", pytrace=False)
+        problem = f"{var}={raw!r} is not a base URL like http://127.0.0.1:8080"
+        pytest.fail(problem, pytrace=False)
     return raw.rstrip("/")
 
 
@@ -79,7 +81,8 @@ def api_url() -> str:
 def api_orphan_url() -> str:
     """Base URL of a jessy-api whose jessy-core URL points at a dead port."""
     return _base_url_from_env(
-        API_ORPHAN_URL_VAR, "a jessy-api started with a jessy-core URL where nothing listens"
+        API_ORPHAN_URL_VAR,
+        "a jessy-api started with a jessy-core URL where nothing listens",
     )
 
 
@@ -90,7 +93,8 @@ def max_layer_bytes() -> int:
     if not raw:
         return DEFAULT_MAX_LAYER_BYTES
     if not raw.isdigit() or int(raw) <= 0:
-        pytest.fail(f"{MAX_LAYER_BYTES_VAR}={raw!r} is not a positive integer", pytrace=False)
+        problem = f"{MAX_LAYER_BYTES_VAR}={raw!r} is not a positive integer"
+        pytest.fail(problem, pytrace=False)
     return int(raw)
 
 
@@ -113,7 +117,8 @@ def layer_names(core_url: str) -> Iterator[LayerNames]:
             warnings.warn(f"cleanup of layer {name!r} failed: {exc}", stacklevel=1)
             continue
         if answer.status not in (204, 404):
-            warnings.warn(f"cleanup of layer {name!r}: {answer.describe()}", stacklevel=1)
+            problem = f"cleanup of layer {name!r}: {answer.describe()}"
+            warnings.warn(problem, stacklevel=1)
 
 
 # --------------------------------------------------------------------------
@@ -137,7 +142,12 @@ def check_health(services: Services, service: str) -> HttpResponse:
 
 
 @when(step("I upload the payload through {service}"), target_fixture="response")
-def upload_payload(services: Services, service: str, layer_name: str, payload: bytes) -> HttpResponse:
+def upload_payload(
+    services: Services,
+    service: str,
+    layer_name: str,
+    payload: bytes,
+) -> HttpResponse:
     return http_request("PUT", services.layer_url(service, layer_name), payload)
 
 
@@ -153,13 +163,15 @@ def response_status_is(response: HttpResponse, status: int) -> None:
 
 @then("the response is a server error")
 def response_is_server_error(response: HttpResponse) -> None:
-    assert 500 <= response.status <= 599, f"expected a 5xx status: {response.describe()}"
+    problem = f"expected a 5xx status: {response.describe()}"
+    assert 500 <= response.status <= 599, problem
 
 
 @then("the response is a JSON object")
 def response_is_json_object(response: HttpResponse) -> None:
     content_type = response.headers.get("content-type", "").lower()
-    assert "json" in content_type, f"expected a JSON content-type: {response.describe()}"
+    problem = f"expected a JSON content-type: {response.describe()}"
+    assert "json" in content_type, problem
     response.json_object()
 
 
@@ -168,27 +180,30 @@ def response_is_json_error(response: HttpResponse) -> None:
     assert response.status >= 400, f"expected an error status: {response.describe()}"
     response_is_json_object(response)
     message = json_field(response, "error")
-    assert isinstance(message, str) and message.strip(), (
-        f'"error" is not a non-empty string: {response.describe()}'
-    )
+    problem = f'"error" is not a non-empty string: {response.describe()}'
+    assert isinstance(message, str) and message.strip(), problem
 
 
 @then(parsers.parse('the JSON field "{path}" is "{expected}"'))
 def json_field_is_string(response: HttpResponse, path: str, expected: str) -> None:
     value = json_field(response, path)
-    assert value == expected, f"{path} is {value!r}, expected {expected!r}: {response.describe()}"
+    problem = f"{path} is {value!r}, expected {expected!r}: {response.describe()}"
+    assert value == expected, problem
 
 
 @then(parsers.parse('the JSON field "{path}" is {expected:d}'))
 def json_field_is_integer(response: HttpResponse, path: str, expected: int) -> None:
     value = json_field(response, path)
-    assert is_integer(value) and value == expected, (
-        f"{path} is {value!r}, expected {expected}: {response.describe()}"
-    )
+    problem = f"{path} is {value!r}, expected {expected}: {response.describe()}"
+    assert is_integer(value) and value == expected, problem
 
 
 @then(parsers.parse('the JSON field "{path}" is the layer name'))
-def json_field_is_layer_name(response: HttpResponse, path: str, layer_name: str) -> None:
+def json_field_is_layer_name(
+    response: HttpResponse,
+    path: str,
+    layer_name: str,
+) -> None:
     json_field_is_string(response, path, layer_name)
 
 
@@ -220,11 +235,6 @@ def json_field_is_non_negative_number(response: HttpResponse, path: str) -> None
 def response_body_is_payload(response: HttpResponse, payload: bytes) -> None:
     if response.body == payload:
         return
-    first_difference = next(
-        (i for i, (a, b) in enumerate(zip(response.body, payload, strict=False)) if a != b),
-        min(len(response.body), len(payload)),
-    )
-    raise AssertionError(
-        f"the body is not the {len(payload)} bytes uploaded; they differ from byte "
-        f"{first_difference} on: {response.describe()}"
-    )
+    at = first_difference(response.body, payload)
+    problem = f"differs from the {len(payload)} bytes uploaded at byte {at}"
+    raise AssertionError(f"the body {problem}: {response.describe()}")

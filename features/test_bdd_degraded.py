@@ -25,6 +25,10 @@ def check_orphan_health(api_orphan_url: str) -> HttpResponse:
     "I upload the payload through the jessy-api whose jessy-core is down",
     target_fixture="response",
 )
-def upload_through_orphan(api_orphan_url: str, layer_name: str, payload: bytes) -> HttpResponse:
+def upload_through_orphan(
+    api_orphan_url: str,
+    layer_name: str,
+    payload: bytes,
+) -> HttpResponse:
     url = f"{api_orphan_url}/api/layers/{layer_path_segment(layer_name)}"
     return http_request("PUT", url, payload)

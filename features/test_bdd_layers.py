@@ -41,9 +41,8 @@ def delete_layer_on_core(services: Services, layer_name: str) -> HttpResponse:
 def listing_contains_layer(response: HttpResponse, layer_name: str, size: int) -> None:
     entries = layer_entries(response)
     matching = [entry for entry in entries if entry.get("name") == layer_name]
-    assert len(matching) == 1, (
-        f"expected one entry named {layer_name!r}, found {len(matching)}: {response.describe()}"
-    )
+    problem = f"{len(matching)} entries for {layer_name!r}: {response.describe()}"
+    assert len(matching) == 1, problem
     listed_size = matching[0].get("size")
     assert is_integer(listed_size) and listed_size == size, (
         f"{layer_name!r} is listed with size {listed_size!r}, expected {size}"

@@ -27,11 +27,14 @@ scenarios("validation.feature")
     target_fixture="layer_name",
 )
 def new_layer_name_of_length(layer_names: LayerNames, length: int) -> str:
-    assert length == MAX_LAYER_NAME_LENGTH, "this step is meant for the longest valid name"
+    assert length == MAX_LAYER_NAME_LENGTH, "meant for the longest valid name"
     return layer_names.new(length)
 
 
-@given("a payload one byte larger than the maximum layer size", target_fixture="payload")
+@given(
+    "a payload one byte larger than the maximum layer size",
+    target_fixture="payload",
+)
 def payload_over_limit(max_layer_bytes: int) -> bytes:
     return secrets.token_bytes(max_layer_bytes + 1)
 
@@ -49,7 +52,10 @@ def upload_to_named_layer(services: Services, service: str, name: str) -> HttpRe
     return http_request("PUT", services.layer_url(service, name), b"abc")
 
 
-@when(step('I download the layer named "{name}" through {service}'), target_fixture="response")
+@when(
+    step('I download the layer named "{name}" through {service}'),
+    target_fixture="response",
+)
 def download_named_layer(services: Services, service: str, name: str) -> HttpResponse:
     return http_request("GET", services.layer_url(service, name))
 
@@ -59,7 +65,8 @@ def not_listed_by_core(services: Services, name: str) -> None:
     answer = http_request("GET", services.layers_url(CORE))
     assert answer.status == 200, f"listing the layers: {answer.describe()}"
     names = [entry.get("name") for entry in layer_entries(answer)]
-    assert name not in names, f"the invalid name {name!r} was stored: {answer.describe()}"
+    problem = f"the invalid name {name!r} was stored: {answer.describe()}"
+    assert name not in names, problem
 
 
 @then('the JSON field "size" is the maximum layer size')
