@@ -61,6 +61,18 @@ impl From<StoreError> for ApiError {
                 "data volume unavailable",
                 None,
             ),
+            StoreError::Io(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "data volume unavailable",
+                    e.to_string(),
+                )
+            }
             StoreError::Io(e) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "storage error",
