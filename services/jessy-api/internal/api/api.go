@@ -87,6 +87,9 @@ func New(cfg Config, logger *slog.Logger) http.Handler {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 32
+	// With "Expect: 100-continue" core can refuse a body (413) before it is sent; without it the refusal
+	// races the upload and the client sees a broken pipe instead of core's answer.
+	tr.ExpectContinueTimeout = time.Second
 	s := &server{cfg: cfg, client: &http.Client{Transport: tr}, log: logger}
 
 	mux := http.NewServeMux()
@@ -229,6 +232,9 @@ func (s *server) putLayer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	if len(buf.Bytes()) > 0 {
+		req.Header.Set("Expect", "100-continue")
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
 		s.log.Warn("core unreachable", "op", "put", "name", name, "error", err)

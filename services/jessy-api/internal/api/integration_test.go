@@ -6,8 +6,8 @@
 //	    go test -tags integration ./...
 //
 // JESSY_DATA_DIR must be the core's own data volume (the api reads it directly).
-// JESSY_CORE_MAX_LAYER_BYTES may give the core's JESSY_MAX_LAYER_BYTES if it is
-// not the 16 MiB default. Layer names are unique per run and removed afterwards.
+// The core's limit is JESSY_CORE_MAX_LAYER_BYTES, else JESSY_MAX_LAYER_BYTES (the
+// pipeline gives core and tests the same env), else the 16 MiB default. Layer names are unique per run and removed afterwards.
 package api
 
 import (
@@ -185,12 +185,15 @@ func TestIntegrationOversize(t *testing.T) {
 
 	t.Run("core limit passes through", func(t *testing.T) {
 		coreLimit := int64(DefaultMaxLayerBytes)
-		if v := os.Getenv("JESSY_CORE_MAX_LAYER_BYTES"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("JESSY_CORE_MAX_LAYER_BYTES=%q: %v", v, err)
+		for _, key := range []string{"JESSY_CORE_MAX_LAYER_BYTES", "JESSY_MAX_LAYER_BYTES"} {
+			if v := os.Getenv(key); v != "" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatalf("%s=%q: %v", key, v, err)
+				}
+				coreLimit = n
+				break
 			}
-			coreLimit = n
 		}
 		loose := newIntegrationWithLimit(t, it.coreURL, it.dataDir, coreLimit+1024) // api lets it through
 		name := it.layerName(t)
