@@ -63,6 +63,7 @@ class Service:
     needs: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict[str, str])
     bind_env: str | None = None
+    health_status: int = 200
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ _COMPONENT_KEYS = (
     "serve",
 )
 _SERVE_KEYS = ("port", "port_env", "health", "url_env", "needs", "bind_env")
-_SERVICE_KEYS = ("component", "url_env", "needs", "env")
+_SERVICE_KEYS = ("component", "url_env", "needs", "env", "health_status")
 _DEFAULT_TESTS: dict[str, tuple[TestKind, ...]] = {
     "rust": ("unit", "integration"),
     "go": ("unit", "integration"),
@@ -267,6 +268,15 @@ def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Co
     return component
 
 
+def _status(t: _Table, key: str) -> int:
+    value = t.get(key)
+    if value is None:
+        return 200
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise t.fail(key, "an HTTP status code from 100 to 599", value)
+    return value
+
+
 def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table]], file: str) -> dict[str, Service]:
     services: dict[str, Service] = {}
     for c in components.values():
@@ -290,6 +300,7 @@ def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table
             needs=t.strings("needs", serve.needs),
             env={**components[owner].env, **t.env("env")},
             bind_env=serve.bind_env,
+            health_status=_status(t, "health_status"),
         )
         t.finish(_SERVICE_KEYS)
     return services

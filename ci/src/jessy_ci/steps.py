@@ -57,6 +57,7 @@ class ServiceSpec:
     needs: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     bind_env: str | None = None
+    health_status: int = 200
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,7 @@ class HostRunner:
             try:
                 self.echo(spec.name, f"started (pid {process.pid}) on port {port}, waiting for {spec.health}")
                 await self._wait_healthy(spec, process, port, log_path)
-                self.echo(spec.name, f"healthy at http://{LOOPBACK}:{port}")
+                self.echo(spec.name, f"ready at http://{LOOPBACK}:{port} ({spec.health} answered {spec.health_status})")
                 yield f"http://{LOOPBACK}:{port}"
             finally:
                 await _stop(process)
@@ -213,11 +213,12 @@ class HostRunner:
                     f"service {spec.name} exited with {process.returncode} before it was healthy; "
                     f"last log lines:\n{_tail(log)}"
                 )
-            if await http_status(port, spec.health) == 200:
+            if await http_status(port, spec.health) == spec.health_status:
                 return
             if time.monotonic() > deadline:
                 raise ServiceFailed(
-                    f"service {spec.name} not healthy at {spec.health} after {self.health_timeout:.0f}s; "
+                    f"service {spec.name}: {spec.health} did not answer {spec.health_status} "
+                    f"within {self.health_timeout:.0f}s; "
                     f"last log lines:\n{_tail(log)}"
                 )
             await anyio.sleep(delay)

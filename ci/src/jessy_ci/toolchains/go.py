@@ -75,6 +75,7 @@ class Go:
             data_env=component.data_env,
             needs=service.needs,
             bind_env=service.bind_env,
+            health_status=service.health_status,
         )
 
 

@@ -87,6 +87,7 @@ class Rust:
             data_env=component.data_env,
             needs=service.needs,
             bind_env=service.bind_env,
+            health_status=service.health_status,
         )
 
 

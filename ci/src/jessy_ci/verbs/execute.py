@@ -39,7 +39,7 @@ def _cases(step: Step, result: RunResult) -> list[junit.TestCase] | None:
 def outcome(step: Step, result: RunResult) -> tuple[StepResult, dict[str, bytes]]:
     """The verdict of one step and the report files it contributes (JUnit, logs, service logs)."""
     files: dict[str, bytes] = {}
-    log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
+    log = "\n".join(part for part in (result.stdout, result.stderr, result.error or "") if part)
     files[f"logs/{step.name.replace(':', '-')}.log"] = log.encode()
     for path, data in result.files.items():
         if path.startswith("services/"):
