@@ -63,7 +63,8 @@ RUN touch src/main.rs src/lib.rs \
 #   docker run -v "$PWD/services/jessy-core:/src/services/jessy-core" -p 8080:8080 <image>
 FROM builder AS development
 RUN CARGO_TARGET_DIR=/tmp/cargo-install cargo install --locked cargo-watch@8.5.3 \
-    && rm -rf /tmp/cargo-install
+    && rm -rf /tmp/cargo-install \
+    && mkdir -p /data
 ENV JESSY_DATA_DIR=/data \
     JESSY_CORE_PORT=8080
 EXPOSE 8080
