@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.release import (
     ReleaseTag,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.trivy import (
     Finding,

@@ -125,9 +125,9 @@ def lint(
     reports: ReportsOption = Path("reports"),
 ) -> None:
     """cargo fmt/clippy, gofmt/go vet, ruff, hadolint on every selected component."""
-    from jessy_ci.verbs.lint import lint as lint_verb
+    from jessy_ci.verbs.lint import run_lint
 
-    _run_verb(runner, reports, lambda p, r: lint_verb(p, r, list(component or []), _notice))
+    _run_verb(runner, reports, lambda p, r: run_lint(p, r, list(component or []), _notice))
 
 
 @app.command()
@@ -137,9 +137,9 @@ def test(
     reports: ReportsOption = Path("reports"),
 ) -> None:
     """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
-    from jessy_ci.verbs.test import test as test_verb
+    from jessy_ci.verbs.test import run_tests
 
-    _run_verb(runner, reports, lambda p, r: test_verb(p, r, list(component or []), _notice))
+    _run_verb(runner, reports, lambda p, r: run_tests(p, r, list(component or []), _notice))
 
 
 def main(argv: list[str] | None = None) -> int:

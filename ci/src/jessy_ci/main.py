@@ -16,8 +16,8 @@ from jessy_ci import config
 from jessy_ci.errors import ChecksFailed
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.verbs.lint import lint as lint_verb
-from jessy_ci.verbs.test import test as test_verb
+from jessy_ci.verbs.lint import run_lint
+from jessy_ci.verbs.test import run_tests
 
 ComponentsArg = Annotated[
     list[str] | None,
@@ -64,10 +64,10 @@ class JessyCi:
         return DaggerRunner(self.source)
 
     async def _lint(self, component: list[str] | None) -> Report:
-        return await lint_verb(await self._project(), self._runner(), list(component or []), _log)
+        return await run_lint(await self._project(), self._runner(), list(component or []), _log)
 
     async def _test(self, component: list[str] | None) -> Report:
-        return await test_verb(await self._project(), self._runner(), list(component or []), _log)
+        return await run_tests(await self._project(), self._runner(), list(component or []), _log)
 
     # dagger-io 0.21.8's typing: `check` returns a union and `function`'s overloads lack `cache`; both work at run
     # time (dagger/mod/_module.py), so those two pyright reports are silenced where they occur.

@@ -6,9 +6,9 @@ from jessy_ci.config import Project
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
 from jessy_ci.verbs.execute import Notify, finish, run_steps
-from jessy_ci.verbs.plan import lint_steps
+from jessy_ci.verbs.plan import plan_lint
 
 
-async def lint(project: Project, runner: Runner, components: list[str], notify: Notify) -> Report:
-    steps = lint_steps(project, project.select(components))
+async def run_lint(project: Project, runner: Runner, components: list[str], notify: Notify) -> Report:
+    steps = plan_lint(project, project.select(components))
     return finish(await run_steps("lint", steps, runner, notify))

@@ -23,7 +23,7 @@ def service_specs(project: Project, component: Component) -> tuple[ServiceSpec, 
     return tuple(specs)
 
 
-def lint_steps(project: Project, components: list[Component]) -> list[Step]:
+def plan_lint(project: Project, components: list[Component]) -> list[Step]:
     steps: list[Step] = []
     for c in components:
         steps.extend(for_language(c.language).lint(c))
@@ -33,7 +33,7 @@ def lint_steps(project: Project, components: list[Component]) -> list[Step]:
     return [_with_project_env(s, project) for s in steps]
 
 
-def test_steps(project: Project, components: list[Component]) -> list[Step]:
+def plan_test(project: Project, components: list[Component]) -> list[Step]:
     steps: list[Step] = []
     for c in components:
         toolchain = for_language(c.language)
