@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.bench import (
     TOLERATED,

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.coverage import (
     Coverage,

@@ -7,6 +7,7 @@ import math
 import random
 
 import pytest
+
 from jessy_ci.gates.stats import EXACT_MAX_SAMPLES, compare, mann_whitney_u
 
 
