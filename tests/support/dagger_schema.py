@@ -66,7 +66,7 @@ def validate(obj: Any, schema: graphql.GraphQLSchema, where: str = "query") -> l
         fields[-1] = Field(last.type_name, last.name, last.args, {"id": Field(leaf.name, "id", {})})
     root = functools.reduce(lambda child, parent: parent.add_child(child), reversed(fields))
     try:
-        document = dsl_gql(DSLQuery(root.to_dsl(DSLSchema(schema))))
+        document = dsl_gql(DSLQuery(root.to_dsl(DSLSchema(schema)))).document
     except (graphql.GraphQLError, AttributeError, TypeError, KeyError) as e:
         return [*errors, f"{where}: cannot build query: {type(e).__name__}: {e}"]
     errors += [f"{where}: {e.message}" for e in graphql.validate(schema, document)]

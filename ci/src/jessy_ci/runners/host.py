@@ -210,7 +210,7 @@ class HostRunner:
         while True:
             if process.returncode is not None:
                 raise ServiceFailed(
-                    f"service {spec.name} exited with {process.returncode} before it was healthy; "
+                    f"service {spec.name} exited with {process.returncode} before it was ready; "
                     f"last log lines:\n{_tail(log)}"
                 )
             if await http_status(port, spec.health) == spec.health_status:
