@@ -19,6 +19,7 @@ import typer
 from jessy_ci.errors import ChecksFailed, UsageError
 
 if TYPE_CHECKING:
+    from jessy_ci.changes import Selection
     from jessy_ci.config import Project
     from jessy_ci.report import Report
     from jessy_ci.runners import Runner
@@ -53,6 +54,16 @@ ComponentOption = Annotated[
 ReportsOption = Annotated[
     Path,
     typer.Option("--reports", metavar="DIR", help="Folder for JUnit, logs and summary.md (kept after failures)."),
+]
+ChangedSinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="REF",
+        help="Only the components with files changed since the merge base of REF (and those whose tests run "
+        "against them); changes to ci/, jessy-ci.toml, dockerfiles/ or features/ select everything.",
+        show_default=False,
+    ),
 ]
 
 
@@ -118,16 +129,53 @@ def _run_verb(
         raise ChecksFailed("\n".join(report.failures()))
 
 
+def _selection(changed_since: str | None, component: list[str] | None) -> Selection | None:
+    """The changed-only selection (git runs here, before any step); None without --changed-since."""
+    if changed_since is None:
+        return None
+    from jessy_ci.changes import select_changed
+    from jessy_ci.config import load
+    from jessy_ci.toolchains.git import changed_paths
+
+    root = _root()
+    project = load(root)
+    requested = [c.name for c in project.select(list(component or []))] if component else []
+    return select_changed(project, changed_paths(root, changed_since), changed_since, requested)
+
+
+SelectedVerb = Callable[["Project", "Runner", list[str]], Awaitable["Report"]]
+
+
+def _run_selected(
+    name: str,
+    runner_name: str | None,
+    reports: Path,
+    component: list[str] | None,
+    changed_since: str | None,
+    verb: SelectedVerb,
+) -> None:
+    """_run_verb on the named components, or on what --changed-since selects (the summary says why)."""
+    from jessy_ci.verbs.selected import run_selected
+
+    selection = _selection(changed_since, component)
+    _run_verb(
+        runner_name,
+        reports,
+        lambda p, r: run_selected(name, selection, list(component or []), lambda cs: verb(p, r, cs)),
+    )
+
+
 @app.command()
 def lint(
     runner: RunnerOption = None,
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
 ) -> None:
-    """cargo fmt/clippy, gofmt/go vet, ruff, hadolint on every selected component."""
+    """cargo fmt/clippy, gofmt/go vet, ruff, hadolint and the secret scan on every selected component."""
     from jessy_ci.verbs.lint import run_lint
 
-    _run_verb(runner, reports, lambda p, r: run_lint(p, r, list(component or []), _notice))
+    _run_selected("lint", runner, reports, component, changed_since, lambda p, r, cs: run_lint(p, r, cs, _notice))
 
 
 @app.command()
@@ -135,11 +183,25 @@ def test(
     runner: RunnerOption = None,
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
 ) -> None:
     """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
     from jessy_ci.verbs.test import run_tests
 
-    _run_verb(runner, reports, lambda p, r: run_tests(p, r, list(component or []), _notice))
+    _run_selected("test", runner, reports, component, changed_since, lambda p, r, cs: run_tests(p, r, cs, _notice))
+
+
+@app.command()
+def ci(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
+) -> None:
+    """Every check at once: lint and test (plus the gates that apply), concurrently; one summary.md."""
+    from jessy_ci.verbs.ci import run_ci
+
+    _run_selected("ci", runner, reports, component, changed_since, lambda p, r, cs: run_ci(p, r, cs, _notice))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from jessy_ci import config
 from jessy_ci.errors import ChecksFailed
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
+from jessy_ci.verbs.ci import run_ci
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
 
@@ -92,3 +93,17 @@ class JessyCi:
     async def test_reports(self, component: ComponentsArg = None) -> dagger.Directory:
         """The test reports folder (junit/<component>-<kind>.xml, logs, summary.md), also when tests fail."""
         return reports_directory(await self._test(component))
+
+    async def _ci(self, component: list[str] | None) -> Report:
+        return await run_ci(await self._project(), self._runner(), list(component or []), _log)
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def ci(self, component: ComponentsArg = None) -> str:
+        """Every check at once (lint, test and the gates), concurrently; one summary; fails listing every failure.
+        `dagger check` runs the same checks, each one on its own."""
+        return verdict(await self._ci(component))
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def ci_reports(self, component: ComponentsArg = None) -> dagger.Directory:
+        """The ci reports folder (junit/, logs/, summary.md, …), also when checks fail."""
+        return reports_directory(await self._ci(component))

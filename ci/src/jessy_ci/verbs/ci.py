@@ -1,0 +1,71 @@
+"""ci: every check at once — lint, test, and whatever other verbs the caller composes in (coverage gate, benchmark
+gate, build + scan on Dagger) — concurrently, merged into one Report with one summary.md. Every failure of every
+part is listed; bad input (UsageError) still ends the run with exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import anyio
+
+from jessy_ci.config import Project
+from jessy_ci.errors import UsageError
+from jessy_ci.report import Report
+from jessy_ci.runners import Runner
+from jessy_ci.verbs.execute import Notify, finish
+from jessy_ci.verbs.lint import run_lint
+from jessy_ci.verbs.test import run_tests
+
+Part = Callable[[list[str]], Awaitable[Report]]
+"""One verb of the ci run, called with the selected components (empty: all)."""
+
+
+def merge(verb: str, reports: Sequence[Report]) -> Report:
+    """One Report of several: steps, gate failures, notes and files in order; one summary.md for them all."""
+    merged = Report(verb=verb)
+    for report in reports:
+        merged.steps.extend(report.steps)
+        merged.gate_failures.extend(report.gate_failures)
+        merged.notes.extend(n for n in report.notes if n not in merged.notes)
+        merged.files.update({path: data for path, data in report.files.items() if path != "summary.md"})
+    return finish(merged)
+
+
+async def run_parts(verb: str, parts: Sequence[tuple[str, Part]], components: list[str]) -> Report:
+    """Every part concurrently; a part that crashes is a gate failure of its own, never hiding the others."""
+    results: dict[int, Report] = {}
+    usage: list[UsageError] = []
+
+    async def one(index: int, name: str, part: Part) -> None:
+        try:
+            results[index] = await part(components)
+        except UsageError as e:
+            usage.append(e)
+        except Exception as e:  # an infrastructure failure fails this part only
+            results[index] = Report(verb=name, gate_failures=[f"{name}: {type(e).__name__}: {e}"])
+
+    async with anyio.create_task_group() as tg:
+        for index, (name, part) in enumerate(parts):
+            tg.start_soon(one, index, name, part)
+    if usage:
+        raise usage[0]
+    return merge(verb, [results[i] for i in range(len(parts))])
+
+
+def default_parts(project: Project, runner: Runner, notify: Notify) -> list[tuple[str, Part]]:
+    """lint and test; callers append the other verbs (coverage, bench, build, scan) as they apply."""
+    return [
+        ("lint", lambda components: run_lint(project, runner, components, notify)),
+        ("test", lambda components: run_tests(project, runner, components, notify)),
+    ]
+
+
+async def run_ci(
+    project: Project,
+    runner: Runner,
+    components: list[str],
+    notify: Notify,
+    extra: Sequence[tuple[str, Part]] = (),
+) -> Report:
+    project.select(components)  # an unknown component is bad input before anything runs
+    return await run_parts("ci", [*default_parts(project, runner, notify), *extra], components)
