@@ -22,6 +22,8 @@ def test_lint_plan_covers_every_linter(project: config.Project) -> None:
         "jessy-api:hadolint",
         "jessy-ci:ruff-check",
         "jessy-ci:ruff-format",
+        "jessy-ci:secrets",
+        "jessy-ci:actionlint",
     }
     assert steps["jessy-core:clippy"].command == (
         "cargo",

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from jessy_ci.config import Component, Project
 from jessy_ci.steps import ServiceSpec, Step
-from jessy_ci.toolchains import for_language, hadolint
+from jessy_ci.toolchains import for_language, hadolint, repo
 
 
 def _with_project_env(step: Step, project: Project) -> Step:
@@ -30,6 +30,8 @@ def plan_lint(project: Project, components: list[Component]) -> list[Step]:
         dockerfile = hadolint.lint(c)
         if dockerfile is not None:
             steps.append(dockerfile)
+        if c.path in (".", ""):  # the repository's own component: secret scan over every file, the workflows
+            steps += [repo.secret_scan(c.name), repo.actionlint(c.name)]
     return [_with_project_env(s, project) for s in steps]
 
 

