@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 REPORTS_PLACEHOLDER = "{reports}"
+RELEASE_SIZE_FILE = "size"  # a release-build step writes its binary's size in bytes there
 
 Argv = tuple[str, ...]
 
@@ -21,11 +22,13 @@ class Cache:
     """A cache volume. ``env``: variable that points the tool at ``path`` (and, on the host, at a local folder).
 
     A cache without ``env`` is only mounted on the Dagger runner; the host's tool uses its own cache there.
+    ``locked``: one writer at a time on the Dagger runner (LOCKED sharing), for caches a tool cannot share.
     """
 
     name: str
     path: str
     env: str | None = None
+    locked: bool = False
 
 
 class JunitSource(Enum):

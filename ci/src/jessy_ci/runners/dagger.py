@@ -52,6 +52,10 @@ def _include(paths: tuple[str, ...]) -> list[str]:
     return patterns
 
 
+def cache_sharing(cache: Cache) -> dagger.CacheSharingMode:
+    return dagger.CacheSharingMode.LOCKED if cache.locked else dagger.CacheSharingMode.SHARED
+
+
 def _workdir(workdir: str) -> str:
     return SRC if workdir in (".", "") else f"{SRC}/{workdir}"
 
@@ -75,7 +79,7 @@ class DaggerRunner:
     def _base(self, image: str, caches: tuple[Cache, ...], env: Mapping[str, str]) -> dagger.Container:
         ctr = dag.container().from_(image)
         for cache in caches:
-            ctr = ctr.with_mounted_cache(cache.path, dag.cache_volume(cache.name))
+            ctr = ctr.with_mounted_cache(cache.path, dag.cache_volume(cache.name), sharing=cache_sharing(cache))
             if cache.env is not None:
                 ctr = ctr.with_env_variable(cache.env, cache.path)
         for key, value in env.items():

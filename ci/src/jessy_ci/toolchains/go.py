@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
-from jessy_ci.steps import Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
 
 GO_VERSION = "1.26"
 IMAGE = f"golang:{GO_VERSION}-bookworm"
@@ -56,6 +56,17 @@ class Go:
             raise ValueError(f"go has no {kind} tests")
         command = ("go", "test", "-race", "-count=1", "-json", *selection, "./...")
         return replace(self._step(component, kind, command), services=services, junit=JunitSource.GO_TEST_JSON)
+
+    def release(self, component: Component) -> Step:
+        """The release binary as the Dockerfile builds it (static, stripped), natively; its size in bytes goes to
+        ``{reports}/size``."""
+        binary = f"bin/{component.name}"
+        script = (
+            f"go build -trimpath -ldflags '-s -w' -o {binary} . "
+            f"&& wc -c < {binary} > {REPORTS_PLACEHOLDER}/{RELEASE_SIZE_FILE}"
+        )
+        step = self._step(component, "release", ("sh", "-c", script))
+        return replace(step, env={**step.env, "CGO_ENABLED": "0"})
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
         return ServiceSpec(

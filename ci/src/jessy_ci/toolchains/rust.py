@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
-from jessy_ci.steps import Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
 
 RUST_VERSION = "1.95"
 IMAGE = f"rust:{RUST_VERSION}-bookworm"
@@ -67,6 +67,15 @@ class Rust:
             raise ValueError(f"rust has no {kind} tests")
         command = ("cargo", "test", "--locked", "--no-fail-fast", *selection)
         return replace(self._step(component, kind, command), services=services, junit=JunitSource.CARGO_TEST)
+
+    def release(self, component: Component) -> Step:
+        """The release binary, built natively; its size in bytes goes to ``{reports}/size``."""
+        binary = f"${{CARGO_TARGET_DIR}}/release/{component.name}"
+        script = (
+            f"cargo build --release --locked --bin {component.name} "
+            f"&& wc -c < {binary} > {REPORTS_PLACEHOLDER}/{RELEASE_SIZE_FILE}"
+        )
+        return replace(self._step(component, "release", ("sh", "-c", script)), setup=())
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
         binary = component.name

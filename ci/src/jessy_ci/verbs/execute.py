@@ -78,8 +78,15 @@ def outcome(step: Step, result: RunResult) -> tuple[StepResult, dict[str, bytes]
     return step_result, files
 
 
-async def run_steps(verb: str, steps: list[Step], runner: Runner, notify: Notify) -> Report:
-    """Every step concurrently; the Report lists them in plan order."""
+async def run_steps(
+    verb: str,
+    steps: list[Step],
+    runner: Runner,
+    notify: Notify,
+    on_result: Callable[[Step, RunResult], None] | None = None,
+) -> Report:
+    """Every step concurrently; the Report lists them in plan order. ``on_result`` sees each step's raw result
+    (the files it left in ``{reports}``) for verbs that read more than JUnit and logs."""
     results: dict[int, tuple[StepResult, dict[str, bytes]]] = {}
 
     async def one(index: int, step: Step) -> None:
@@ -90,6 +97,8 @@ async def run_steps(verb: str, steps: list[Step], runner: Runner, notify: Notify
         except Exception as e:  # an infrastructure failure is this step's failure, not the whole run's
             result = RunResult(1, "", "", time.monotonic() - started, error=f"{type(e).__name__}: {e}")
         results[index] = outcome(step, result)
+        if on_result is not None:
+            on_result(step, result)
         r = results[index][0]
         notify(f"{'✔' if r.status == 'passed' else '✘'} {step.name}: {r.status} in {r.seconds:.1f}s {r.detail}")
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from jessy_ci.config import Component, Project
 from jessy_ci.steps import ServiceSpec, Step
-from jessy_ci.toolchains import for_language, hadolint, repo
+from jessy_ci.toolchains import for_language, go, hadolint, repo, rust, trivy
 
 
 def _with_project_env(step: Step, project: Project) -> Step:
@@ -43,3 +43,20 @@ def plan_test(project: Project, components: list[Component]) -> list[Step]:
         for kind in c.tests:
             steps.append(toolchain.test(c, kind, () if kind == "unit" else services))
     return [_with_project_env(s, project) for s in steps]
+
+
+def image_components(components: list[Component]) -> list[Component]:
+    """The components that ship an image: a Dockerfile and an image name in jessy-ci.toml."""
+    return [c for c in components if c.dockerfile is not None and c.image is not None]
+
+
+def plan_release_builds(project: Project, components: list[Component]) -> list[Step]:
+    """Native release builds (the host runner's `build`) of every selected component that ships an image."""
+    builders = {"rust": rust.RUST.release, "go": go.GO.release}
+    steps = [builders[c.language](c) for c in image_components(components) if c.language in builders]
+    return [_with_project_env(s, project) for s in steps]
+
+
+def plan_source_scan(offline: bool) -> list[Step]:
+    """Trivy over the repository's files (``offline``: secret and misconfiguration scanners only)."""
+    return [trivy.source_scan(offline)]

