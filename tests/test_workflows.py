@@ -163,6 +163,8 @@ def test_actionlint_is_clean_and_catches_a_broken_workflow(tmp_path: Path) -> No
     clean = subprocess.run([_actionlint(), "-no-color"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ foo.bar }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ foo.bar }}\n"
+    )
     done = subprocess.run([_actionlint(), "-no-color", str(broken)], capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "foo" in done.stdout
