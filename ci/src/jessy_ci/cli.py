@@ -204,6 +204,139 @@ def ci(
     _run_selected("ci", runner, reports, component, changed_since, lambda p, r, cs: run_ci(p, r, cs, _notice))
 
 
+SeverityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--severity",
+        metavar="LIST",
+        help="Severities that fail the scan gate, e.g. CRITICAL,HIGH. Default: thresholds.severity of jessy-ci.toml.",
+        show_default=False,
+    ),
+]
+IgnoreUnfixedOption = Annotated[
+    bool, typer.Option("--ignore-unfixed", help="Vulnerabilities without a fixed version do not fail the gate.")
+]
+IgnoreFileOption = Annotated[
+    Path | None,
+    typer.Option("--ignore-file", metavar="FILE", help="Trivy ignore file. Default: .trivyignore of the repository."),
+]
+
+
+def _show(report: Report, reports: Path) -> None:
+    from jessy_ci.gates.summary import render
+
+    write_reports(reports if reports.is_absolute() else Path.cwd() / reports, report)
+    typer.echo(render(report))
+    typer.echo(f"reports: {reports}/")
+    if not report.passed:
+        raise ChecksFailed("\n".join(report.failures()))
+
+
+@app.command()
+def build(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+) -> None:
+    """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
+    from jessy_ci.cli_release import images_of
+    from jessy_ci.toolchains.git import head_commit
+    from jessy_ci.verbs.build import run_build
+
+    commit = head_commit(_root())
+
+    def verb(p: Project, r: Runner) -> Awaitable[Report]:
+        images = images_of(r, p, version="dev", commit=commit)
+        return run_build(p, r, list(component or []), _notice, images=images)
+
+    _run_verb(runner, reports, verb)
+
+
+@app.command()
+def scan(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    severity: SeverityOption = None,
+    ignore_unfixed: IgnoreUnfixedOption = False,
+    ignore_file: IgnoreFileOption = None,
+    from_report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from-report", metavar="FILE", help="Gate existing Trivy JSON reports instead of scanning (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
+    from jessy_ci.cli_release import images_of, options, read_reports
+    from jessy_ci.config import load
+    from jessy_ci.toolchains.git import head_commit
+    from jessy_ci.verbs.scan import run_scan, run_scan_reports
+
+    root = _root()
+    gate = options(load(root), root, severity, ignore_unfixed, ignore_file)
+    if from_report:
+        _show(run_scan_reports(read_reports(from_report), gate), reports)
+        return
+    commit = head_commit(root)
+
+    def verb(p: Project, r: Runner) -> Awaitable[Report]:
+        images = images_of(r, p, version="dev", commit=commit)
+        return run_scan(p, r, list(component or []), _notice, images=images, options=gate)
+
+    _run_verb(runner, reports, verb)
+
+
+@app.command()
+def publish(
+    tag: Annotated[str, typer.Option("--tag", metavar="TAG", help="vMAJOR.MINOR[.PATCH][-PRERELEASE], e.g. v1.2.")],
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", metavar="ADDRESS", help="e.g. ghcr.io/OWNER. Default: [registry] address."),
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", metavar="USER", help="Default: [registry] username.")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", metavar="SECRET", help="A secret reference: env://VAR or file://PATH."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Everything but the push.")] = False,
+    runner: RunnerOption = None,
+    reports: ReportsOption = Path("reports"),
+    severity: SeverityOption = None,
+    ignore_unfixed: IgnoreUnfixedOption = False,
+    ignore_file: IgnoreFileOption = None,
+) -> None:
+    """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
+    from jessy_ci.cli_release import images_of, options, secret_reference
+    from jessy_ci.config import load
+    from jessy_ci.toolchains.git import head_commit
+    from jessy_ci.verbs.publish import prepare, run_publish
+
+    root = _root()
+    project = load(root)
+    plan = prepare(project, tag, head_commit(root), registry)
+    gate = options(project, root, severity, ignore_unfixed, ignore_file)
+    secret = secret_reference(password)
+    user = username or project.registry.username
+    if not dry_run and (secret is None or not user):
+        raise UsageError("--username and --password: expected both to push (or --dry-run)")
+    if choose_runner(runner) != "dagger":
+        raise UsageError("publish needs a Dagger engine, not the host runner; expected --runner dagger with an engine")
+
+    def verb(p: Project, r: Runner) -> Awaitable[Report]:
+        version = plan.tag.version
+        images = images_of(
+            r, p, version=version, commit=plan.commit, registry=plan.registry, username=user, password=secret
+        )
+        if images is None:
+            raise UsageError("publish needs a Dagger engine; expected --runner dagger")
+        return run_publish(p, r, _notice, images=images, plan=plan, options=gate, dry_run=dry_run)
+
+    _run_verb("dagger", reports, verb)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and exit 2 for bad input; 1 when checks fail."""
     args = sys.argv[1:] if argv is None else argv

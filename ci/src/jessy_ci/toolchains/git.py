@@ -44,3 +44,14 @@ def changed_paths(root: Path, ref: str) -> list[str]:
         raise UsageError(f"--changed-since {ref!r}: {first}")
     untracked = _git(root, UNTRACKED)
     return sorted({*diff.stdout.split("\n"), *untracked.stdout.split("\n")} - {""})
+
+
+HEAD_COMMIT: Argv = ("git", "rev-parse", "HEAD")
+
+
+def head_commit(root: Path) -> str:
+    """The commit checked out at ``root`` (the release's ``revision`` label and ``sha-`` tag)."""
+    done = _git(root, HEAD_COMMIT)
+    if done.returncode != 0:
+        raise UsageError(f"{root}: not a git checkout with a commit; expected a repository (git rev-parse HEAD)")
+    return done.stdout.strip()

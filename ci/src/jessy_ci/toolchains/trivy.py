@@ -78,7 +78,7 @@ def fs_scan(path: str, output: str, scanners: tuple[str, ...]) -> Argv:
 
 def _shell(*commands: Argv) -> str:
     def quote(arg: str) -> str:
-        return arg if all(ch.isalnum() or ch in "-_./,=:*{}" for ch in arg) else "'" + arg.replace("'", "'\\''") + "'"
+        return arg if all(ch.isalnum() or ch in "-_./,=:{}" for ch in arg) else "'" + arg.replace("'", "'\\''") + "'"
 
     return " && ".join(" ".join(quote(a) for a in argv) for argv in commands)
 

@@ -22,7 +22,7 @@ from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import trivy
-from jessy_ci.verbs.build import build_image
+from jessy_ci.verbs.build import build_image, with_metric
 from jessy_ci.verbs.execute import Notify, finish, run_steps
 from jessy_ci.verbs.plan import image_components, plan_source_scan
 
@@ -118,7 +118,9 @@ async def _source_scan(report: Report, runner: Runner, notify: Notify, options: 
             if f"{name}.{ext}" in files:
                 report.files[f"scan/{name}.{ext}"] = files[f"{name}.{ext}"]
         if f"{name}.json" in files:
-            gate_json(report, name, files[f"{name}.json"], options)
+            counts = gate_json(report, name, files[f"{name}.json"], options)
+            found = ", ".join(f"{n} {s}" for s, n in (counts or {}).items() if n) or "none"
+            with_metric(report, step.name, "findings", found)
 
 
 async def scan_image(
@@ -159,7 +161,7 @@ async def run_scan(
     report = Report(verb="scan")
     await _source_scan(report, runner, notify, options)
     if images is None:
-        report.notes.append("image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan`")
+        report.notes.append("image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`")
         return finish(report)
 
     async def one(c: Component) -> None:
