@@ -389,3 +389,116 @@ def load(root: Path) -> Project:
     except OSError as e:
         raise UsageError(f"{file}: cannot read: {e.strerror}") from None
     return parse(text, CONFIG_FILE, lambda p: (root / p).exists())
+
+
+# --- environments: environments/<name>.toml ---------------------------------------------------------------------
+
+ENVIRONMENTS_DIR = "environments"
+LOG_LEVELS = ("debug", "info", "warn", "error")
+_ENV_KEYS = ("description", "log_level", "registry", "ports", "urls", "limits", "env")
+_LIMIT_KEYS = ("cpus", "memory_mb", "max_layer_bytes", "core_timeout_ms")
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpus: float
+    memory_mb: int
+    max_layer_bytes: int
+    core_timeout_ms: int
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the services run: ports per service, log level, resource limits, registry and public URLs.
+
+    ``service_env`` is what every service process gets (JESSY_MAX_LAYER_BYTES, JESSY_CORE_TIMEOUT_MS,
+    JESSY_LOG_LEVEL and the table's ``env``)."""
+
+    name: str
+    description: str
+    log_level: str
+    registry: str
+    ports: Mapping[str, int]
+    urls: Mapping[str, str]
+    limits: Limits
+    env: Mapping[str, str]
+
+    @property
+    def service_env(self) -> dict[str, str]:
+        return {
+            "JESSY_LOG_LEVEL": self.log_level,
+            "JESSY_MAX_LAYER_BYTES": str(self.limits.max_layer_bytes),
+            "JESSY_CORE_TIMEOUT_MS": str(self.limits.core_timeout_ms),
+            **self.env,
+        }
+
+
+def _whole(t: _Table, key: str, low: int, high: int) -> int:
+    value = t.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise t.fail(key, f"a whole number from {low} to {high}", value)
+    return value
+
+
+def parse_environment(text: str, name: str, project: Project, file: str) -> Environment:
+    """Parse one environments/<name>.toml; ports and URLs must name services that can be served."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{file}: not valid TOML: {e}") from None
+    root = _Table(data, "", file)
+    log_level = root.text("log_level", "info")
+    if log_level not in LOG_LEVELS:
+        raise root.fail("log_level", f"one of {', '.join(LOG_LEVELS)}", log_level)
+    servable = [c.name for c in project.components.values() if c.serve is not None]
+    ports_table = root.opt_table("ports") or _Table({}, "ports", file)
+    urls_table = root.opt_table("urls") or _Table({}, "urls", file)
+    for table in (ports_table, urls_table):
+        for service in table.data:
+            if service not in servable:
+                raise table.fail(service, f"a served component ({', '.join(servable)})", service)
+    ports = {service: ports_table.port(service) for service in ports_table.data}
+    urls = {service: urls_table.text(service) for service in urls_table.data}
+    for service, url in urls.items():
+        if not url.startswith(("http://", "https://")):
+            raise urls_table.fail(service, "an http(s) URL", url)
+    limits = root.opt_table("limits") or _Table({}, "limits", file)
+    result = Environment(
+        name=name,
+        description=root.text("description", name),
+        log_level=log_level,
+        registry=root.text("registry", project.registry.address or "localhost"),
+        ports=ports,
+        urls=urls,
+        limits=Limits(
+            cpus=limits.number("cpus", 1.0, 0.1, 256),
+            memory_mb=_whole(limits, "memory_mb", 16, 1_048_576) if limits.get("memory_mb") is not None else 512,
+            max_layer_bytes=_whole(limits, "max_layer_bytes", 1, 2**40)
+            if limits.get("max_layer_bytes") is not None
+            else 16 * 1024 * 1024,
+            core_timeout_ms=_whole(limits, "core_timeout_ms", 1, 600_000)
+            if limits.get("core_timeout_ms") is not None
+            else 2000,
+        ),
+        env=root.env("env"),
+    )
+    limits.finish(_LIMIT_KEYS)
+    root.finish(_ENV_KEYS)
+    return result
+
+
+def environment_names(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / ENVIRONMENTS_DIR).glob("*.toml"))
+
+
+def load_environment(root: Path, name: str, project: Project) -> Environment:
+    """``--env NAME``: environments/NAME.toml; an unknown name lists the known ones."""
+    known = environment_names(root)
+    if name not in known:
+        raise UsageError(f"--env {name!r}: unknown environment; expected one of: {', '.join(known) or '(none)'}")
+    file = f"{ENVIRONMENTS_DIR}/{name}.toml"
+    try:
+        text = (root / file).read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{file}: cannot read: {e.strerror}") from None
+    return parse_environment(text, name, project, file)
