@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from jessy_ci import config
@@ -64,4 +65,3 @@ def test_env_example_documents_every_variable_the_services_read() -> None:
     read = _read_by_services()
     assert read >= {"JESSY_CORE_PORT", "JESSY_API_PORT", "JESSY_CORE_URL", "JESSY_DATA_DIR"}
     assert read - documented == set()
-
