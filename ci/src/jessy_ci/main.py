@@ -13,6 +13,7 @@ import dagger
 from dagger import DefaultPath, Doc, Ignore, check, dag, function, object_type
 
 from jessy_ci import config
+from jessy_ci import release_module as rel
 from jessy_ci.errors import ChecksFailed
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
@@ -107,3 +108,88 @@ class JessyCi:
     async def ci_reports(self, component: ComponentsArg = None) -> dagger.Directory:
         """The ci reports folder (junit/, logs/, summary.md, …), also when checks fail."""
         return reports_directory(await self._ci(component))
+
+    # --- release: build, scan, publish (helpers in release_module.py) --------------------------------------------
+
+    @function  # pyright: ignore[reportArgumentType]
+    @check
+    async def build(self, git: rel.GitArg, component: ComponentsArg = None) -> str:
+        """Every production image for linux/amd64 and linux/arm64; fails when one is over its size budget."""
+        images = await rel.images(self.source, git, await self._project())
+        return verdict(await rel.build(await self._project(), self._runner(), images, component, _log))
+
+    @function
+    async def build_image(
+        self,
+        git: rel.GitArg,
+        component: Annotated[str, Doc("The component, e.g. jessy-api")],
+        platform: Annotated[str, Doc("linux/amd64 or linux/arm64")] = "linux/amd64",
+    ) -> dagger.Container:
+        """One component's production image (the Dockerfile's production stage, OCI labels): export it, run it."""
+        return await rel.build_image(self.source, git, await self._project(), component, platform)
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @check
+    async def scan(
+        self,
+        git: rel.GitArg,
+        component: ComponentsArg = None,
+        severity: rel.SeverityArg = None,
+        ignore_unfixed: rel.IgnoreUnfixedArg = False,
+    ) -> str:
+        """Trivy over the repository and every image (reports always written); fails on gated findings."""
+        return verdict(
+            await rel.scan(self.source, git, await self._project(), component, severity, ignore_unfixed, _log)
+        )
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def scan_reports(
+        self,
+        git: rel.GitArg,
+        component: ComponentsArg = None,
+        severity: rel.SeverityArg = None,
+        ignore_unfixed: rel.IgnoreUnfixedArg = False,
+    ) -> dagger.Directory:
+        """scan/<name>.{json,sarif}, sbom/<image>.cdx.json, summary.md: also when the gate fails."""
+        report = await rel.scan(self.source, git, await self._project(), component, severity, ignore_unfixed, _log)
+        return reports_directory(report)
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def publish(
+        self,
+        git: rel.GitArg,
+        tag: Annotated[str, Doc("vMAJOR.MINOR[.PATCH][-PRERELEASE], e.g. v1.2")],
+        registry: Annotated[str, Doc("e.g. ghcr.io/OWNER (default: [registry] address)")] = "",
+        username: Annotated[str, Doc("Registry user (default: [registry] username)")] = "",
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token, e.g. env://REGISTRY_TOKEN")] = None,
+        dry_run: Annotated[bool, Doc("Everything but the push")] = False,
+        severity: rel.SeverityArg = None,
+        ignore_unfixed: rel.IgnoreUnfixedArg = False,
+    ) -> str:
+        """Build, test, size gates, scan, then push every image with all its tags; any failure pushes nothing."""
+        project = await self._project()
+        report = await rel.publish(
+            self.source,
+            git,
+            project,
+            self._runner(),
+            tag,
+            registry,
+            username,
+            password,
+            dry_run,
+            severity,
+            ignore_unfixed,
+            _log,
+        )
+        return rel.release_text(verdict(report), report)
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @check
+    async def publish_dry_run(self, git: rel.GitArg) -> str:
+        """The whole release with a placeholder tag, without the push."""
+        project = await self._project()
+        report = await rel.publish(
+            self.source, git, project, self._runner(), rel.DRY_RUN_TAG, "", "", None, True, None, False, _log
+        )
+        return rel.release_text(verdict(report), report)

@@ -161,7 +161,9 @@ async def run_scan(
     report = Report(verb="scan")
     await _source_scan(report, runner, notify, options)
     if images is None:
-        report.notes.append("image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`")
+        report.notes.append(
+            "image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`"
+        )
         return finish(report)
 
     async def one(c: Component) -> None:

@@ -1,0 +1,122 @@
+"""The Dagger module's release functions (build, build_image, scan, publish) minus the decorators: argument types,
+the image backend with OCI labels from the git commit, the scan options from jessy-ci.toml and .trivyignore.
+
+main.py holds the ``@function``/``@check`` entry points; they call these, which call the same verbs as the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import dagger
+from dagger import DefaultPath, Doc
+
+from jessy_ci import config
+from jessy_ci.cli_release import now
+from jessy_ci.errors import UsageError
+from jessy_ci.report import Report
+from jessy_ci.runners.dagger import DaggerRunner
+from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels, production_image
+from jessy_ci.toolchains import trivy
+from jessy_ci.verbs.build import run_build
+from jessy_ci.verbs.execute import Notify
+from jessy_ci.verbs.publish import DRY_RUN_TAG, prepare, run_publish
+from jessy_ci.verbs.scan import ScanOptions, run_scan, scan_options
+
+__all__ = ["DRY_RUN_TAG"]
+
+GitArg = Annotated[
+    dagger.GitRepository,
+    DefaultPath("/"),
+    Doc("The repository's git checkout (default: this one): its HEAD commit labels and tags the images"),
+]
+SeverityArg = Annotated[str | None, Doc("Severities that fail the gate, e.g. CRITICAL,HIGH (default: jessy-ci.toml)")]
+IgnoreUnfixedArg = Annotated[bool, Doc("Vulnerabilities without a fixed version do not fail the gate")]
+DRY_RUN_REGISTRY = "localhost/jessy-ci-dry-run"
+
+
+async def commit_of(git: dagger.GitRepository) -> str:
+    return await git.head().commit()
+
+
+async def images(
+    source: dagger.Directory,
+    git: dagger.GitRepository,
+    project: config.Project,
+    version: str = "dev",
+    auth: RegistryAuth | None = None,
+) -> DaggerImages:
+    labels = oci_labels(project.source_url, await commit_of(git), version, now())
+    return DaggerImages(source, version=version, labels=labels, auth=auth)
+
+
+async def build(
+    project: config.Project, runner: DaggerRunner, backend: DaggerImages, component: list[str] | None, log: Notify
+) -> Report:
+    return await run_build(project, runner, list(component or []), log, images=backend)
+
+
+async def build_image(
+    source: dagger.Directory, git: dagger.GitRepository, project: config.Project, component: str, platform: str
+) -> dagger.Container:
+    selected = project.select([component])[0]
+    if selected.dockerfile is None:
+        raise UsageError(f"--component {component!r}: has no dockerfile in jessy-ci.toml; expected an image component")
+    if platform not in ("linux/amd64", "linux/arm64"):
+        raise UsageError(f"--platform {platform!r}: expected linux/amd64 or linux/arm64")
+    labels = oci_labels(project.source_url, await commit_of(git), "dev", now())
+    return production_image(source, selected, platform, "dev", labels)
+
+
+async def options(
+    source: dagger.Directory, project: config.Project, severity: str | None, ignore_unfixed: bool
+) -> ScanOptions:
+    found = await source.glob(trivy.IGNORE_FILE)
+    text = await source.file(trivy.IGNORE_FILE).contents() if found else None
+    return scan_options(project, severity, ignore_unfixed, text, trivy.IGNORE_FILE)
+
+
+async def scan(
+    source: dagger.Directory,
+    git: dagger.GitRepository,
+    project: config.Project,
+    component: list[str] | None,
+    severity: str | None,
+    ignore_unfixed: bool,
+    log: Notify,
+) -> Report:
+    gate = await options(source, project, severity, ignore_unfixed)
+    backend = await images(source, git, project)
+    return await run_scan(project, DaggerRunner(source), list(component or []), log, images=backend, options=gate)
+
+
+async def publish(
+    source: dagger.Directory,
+    git: dagger.GitRepository,
+    project: config.Project,
+    runner: DaggerRunner,
+    tag: str,
+    registry: str,
+    username: str,
+    password: dagger.Secret | None,
+    dry_run: bool,
+    severity: str | None,
+    ignore_unfixed: bool,
+    log: Notify,
+) -> Report:
+    """Every input is checked before any work: tag, commit, registry, credentials (unless a dry run)."""
+    if dry_run and not (registry or project.registry.address):
+        registry = DRY_RUN_REGISTRY
+    plan = prepare(project, tag, await commit_of(git), registry)
+    user = username or project.registry.username
+    if not dry_run and (password is None or not user):
+        raise UsageError("--username and --password: expected both to push (or --dry-run)")
+    gate = await options(source, project, severity, ignore_unfixed)
+    auth = RegistryAuth(plan.registry, user, password) if password is not None and user else None
+    backend = await images(source, git, project, plan.tag.version, auth)
+    return await run_publish(project, runner, log, images=backend, plan=plan, options=gate, dry_run=dry_run)
+
+
+def release_text(summary: str, report: Report) -> str:
+    """What publish prints: the summary (every pushed reference with its digest is in its notes) and release.md."""
+    return summary + "\n" + report.files["release.md"].decode()
