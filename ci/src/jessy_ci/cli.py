@@ -104,7 +104,6 @@ def _run_verb(
     import anyio
 
     from jessy_ci.config import load
-    from jessy_ci.gates.summary import render
 
     root = _root()
     project = load(root)
@@ -121,12 +120,8 @@ def _run_verb(
             return await verb(project, runner)
 
     report = anyio.run(main)
-    write_reports(reports if reports.is_absolute() else Path.cwd() / reports, report)
     typer.echo("")
-    typer.echo(render(report))
-    typer.echo(f"reports: {reports}/")
-    if not report.passed:
-        raise ChecksFailed("\n".join(report.failures()))
+    _show(report, reports)
 
 
 def _selection(changed_since: str | None, component: list[str] | None) -> Selection | None:
@@ -335,6 +330,52 @@ def publish(
         return run_publish(p, r, _notice, images=images, plan=plan, options=gate, dry_run=dry_run)
 
     _run_verb("dagger", reports, verb)
+
+
+EnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        metavar="NAME",
+        help="An environment of environments/NAME.toml (ports, URLs, limits).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def smoke(
+    url: Annotated[
+        str | None, typer.Option("--url", metavar="URL", help="The api's base URL.", show_default=False)
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", help="Retry until then.")] = 60.0,
+    env: EnvOption = None,
+    core_url: Annotated[
+        str | None,
+        typer.Option(
+            "--core-url", metavar="URL", help="The core's URL, to delete the scratch layer.", show_default=False
+        ),
+    ] = None,
+    reports: ReportsOption = Path("reports"),
+) -> None:
+    """Is a deployment alive? api health, core health through the api, a layer write/read round trip."""
+    import anyio
+
+    from jessy_ci.verbs.smoke import SmokeTarget, run_smoke, validate_timeout, validate_url
+
+    if url is None and env is not None:
+        from jessy_ci.config import load, load_environment
+
+        root = _root()
+        environment = load_environment(root, env, load(root))
+        url = environment.urls.get("jessy-api")
+        core_url = core_url or environment.urls.get("jessy-core")
+    if url is None:
+        raise UsageError("--url: missing; expected the api's URL (or --env NAME with urls.jessy-api)")
+    target = SmokeTarget(
+        validate_url(url), validate_timeout(timeout), validate_url(core_url, "--core-url") if core_url else None
+    )
+    _show(anyio.run(run_smoke, target, _notice), reports)
 
 
 def main(argv: list[str] | None = None) -> int:

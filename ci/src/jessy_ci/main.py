@@ -17,7 +17,9 @@ from jessy_ci import release_module as rel
 from jessy_ci.errors import ChecksFailed
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
+from jessy_ci.toolchains import repo
 from jessy_ci.verbs.ci import run_ci
+from jessy_ci.verbs.execute import finish, outcome
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
 
@@ -193,3 +195,19 @@ class JessyCi:
             self.source, git, project, self._runner(), rel.DRY_RUN_TAG, "", "", None, True, None, False, _log
         )
         return rel.release_text(verdict(report), report)
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def smoke(
+        self,
+        url: Annotated[str, Doc("The api's base URL, reachable from the engine (e.g. https://staging.jessy.example)")],
+        timeout: Annotated[float, Doc("Seconds to retry while a deployment settles")] = 60.0,  # noqa: ASYNC109
+        core_url: Annotated[str, Doc("The core's URL, to delete the scratch layer (optional)")] = "",
+    ) -> str:
+        """api health, core health through the api, a layer write/read round trip; from a python container."""
+        from jessy_ci.verbs.smoke import validate_timeout, validate_url
+
+        target = validate_url(url), validate_timeout(timeout), validate_url(core_url, "--core-url") if core_url else ""
+        runner = self._runner()
+        step = repo.smoke(*target, run_id=runner.run_id)
+        result, files = outcome(step, await runner.run(step))
+        return verdict(finish(Report(verb="smoke", steps=[result], files=files)))

@@ -41,3 +41,23 @@ def actionlint(component: str) -> Step:
         setup=(pip_install(ACTIONLINT),),
         caches=CACHES,
     )
+
+
+SMOKE_REQUIREMENTS = ("httpx==0.28.1", "anyio>=4.4")
+
+
+def smoke(url: str, timeout: float, core_url: str, run_id: str) -> Step:
+    """The smoke checks from a python container (``run_id`` keeps the engine from reusing an earlier answer)."""
+    return Step(
+        name="smoke",
+        component="smoke",
+        kind="smoke",
+        toolchain="python",
+        image=IMAGE,
+        workdir=".",
+        command=("python", "-m", "jessy_ci.verbs.smoke", url, f"{timeout:g}", core_url),
+        sources=(PACKAGE_SOURCES,),
+        setup=(pip_install(*SMOKE_REQUIREMENTS),),
+        env={"PYTHONPATH": PACKAGE_SOURCES, "JESSY_SMOKE_RUN": run_id},
+        caches=CACHES,
+    )
