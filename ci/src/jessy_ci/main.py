@@ -97,19 +97,25 @@ class JessyCi:
         """The test reports folder (junit/<component>-<kind>.xml, logs, summary.md), also when tests fail."""
         return reports_directory(await self._test(component))
 
-    async def _ci(self, component: list[str] | None) -> Report:
-        return await run_ci(await self._project(), self._runner(), list(component or []), _log)
+    async def _ci(self, git: dagger.GitRepository, component: list[str] | None) -> Report:
+        """lint and test, and on Dagger build + scan of every production image (the Trivy gate), concurrently."""
+        project = await self._project()
+
+        async def scan(components: list[str]) -> Report:
+            return await rel.scan(self.source, git, project, components, None, False, _log)
+
+        return await run_ci(project, self._runner(), list(component or []), _log, [("scan", scan)])
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    async def ci(self, component: ComponentsArg = None) -> str:
-        """Every check at once (lint, test and the gates), concurrently; one summary; fails listing every failure.
+    async def ci(self, git: rel.GitArg, component: ComponentsArg = None) -> str:
+        """Every check at once (lint, test, build + scan), concurrently; one summary; fails listing every failure.
         `dagger check` runs the same checks, each one on its own."""
-        return verdict(await self._ci(component))
+        return verdict(await self._ci(git, component))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    async def ci_reports(self, component: ComponentsArg = None) -> dagger.Directory:
-        """The ci reports folder (junit/, logs/, summary.md, …), also when checks fail."""
-        return reports_directory(await self._ci(component))
+    async def ci_reports(self, git: rel.GitArg, component: ComponentsArg = None) -> dagger.Directory:
+        """The ci reports folder (junit/, logs/, scan/*.sarif, sbom/, summary.md, …), also when checks fail."""
+        return reports_directory(await self._ci(git, component))
 
     # --- release: build, scan, publish (helpers in release_module.py) --------------------------------------------
 
