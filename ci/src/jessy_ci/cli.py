@@ -378,6 +378,67 @@ def smoke(
     _show(anyio.run(run_smoke, target, _notice), reports)
 
 
+@app.command()
+def serve(
+    runner: RunnerOption = None,
+    env: EnvOption = None,
+    core_port: Annotated[
+        int | None,
+        typer.Option(
+            "--core-port",
+            metavar="N",
+            help="jessy-core's port (0: any free port). Default: --env, else 8080.",
+            show_default=False,
+        ),
+    ] = None,
+    api_port: Annotated[
+        int | None,
+        typer.Option(
+            "--api-port",
+            metavar="N",
+            help="jessy-api's port (0: any free port). Default: --env, else 3000.",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            metavar="DIR",
+            help="Keep the layer volume in DIR (default: a fresh temporary one, removed on exit).",
+            show_default=False,
+        ),
+    ] = None,
+    reports: ReportsOption = Path("reports"),
+) -> None:
+    """The dev environment: jessy-core and jessy-api on a fresh layer volume, on 127.0.0.1, until Ctrl-C."""
+    import anyio
+
+    from jessy_ci.config import load, load_environment
+    from jessy_ci.runners.host import HostRunner, ServiceFailed
+    from jessy_ci.verbs.plan import serve_specs
+    from jessy_ci.verbs.serve import ServeRequest, check_data_dir, check_ports_free, run_serve, serve_ports
+
+    if runner not in (None, "host"):
+        choose_runner(runner)  # an unknown name: the usual error
+        raise UsageError(
+            "--runner dagger: serve runs on the host here; expected --runner host "
+            "(on Dagger: dagger call serve up --ports 8080:8080,3000:3000)"
+        )
+    root = _root()
+    project = load(root)
+    environment = load_environment(root, env, project) if env is not None else None
+    specs = serve_specs(project, environment.service_env if environment else None)
+    ports = serve_ports(specs, environment, {"jessy-core": core_port, "jessy-api": api_port})
+    request = ServeRequest(specs, ports, check_data_dir(data) if data is not None else None)
+    check_ports_free(ports)
+    folder = reports if reports.is_absolute() else Path.cwd() / reports
+    try:
+        anyio.run(run_serve, HostRunner(root), request, folder, _notice, typer.echo)
+    except ServiceFailed as e:
+        raise ChecksFailed(str(e)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and exit 2 for bad input; 1 when checks fail."""
     args = sys.argv[1:] if argv is None else argv

@@ -32,6 +32,7 @@ class Serve:
     url_env: str
     needs: tuple[str, ...] = ()
     bind_env: str | None = None
+    volume_init: tuple[str, ...] = ()  # arguments of the service's own binary that initialise its data volume
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Service:
     env: Mapping[str, str] = field(default_factory=dict[str, str])
     bind_env: str | None = None
     health_status: int = 200
+    volume_init: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,15 @@ class Project:
 
     def services_for(self, component: Component) -> list[Service]:
         """Every service the component's tests need, dependencies first (needs are closed transitively)."""
+        return self.services_closure(component.services)
+
+    def served(self) -> list[Service]:
+        """The dev environment (``serve``): the service of every component with a [serve] table, dependencies
+        first."""
+        return self.services_closure(tuple(c.name for c in self.components.values() if c.serve is not None))
+
+    def services_closure(self, names: tuple[str, ...]) -> list[Service]:
+        """The named services and every service they need, dependencies first."""
         ordered: list[Service] = []
 
         def visit(name: str) -> None:
@@ -108,7 +119,7 @@ class Project:
             if service not in ordered:
                 ordered.append(service)
 
-        for name in component.services:
+        for name in names:
             visit(name)
         return ordered
 
@@ -214,7 +225,7 @@ _COMPONENT_KEYS = (
     "size_budget_mb",
     "serve",
 )
-_SERVE_KEYS = ("port", "port_env", "health", "url_env", "needs", "bind_env")
+_SERVE_KEYS = ("port", "port_env", "health", "url_env", "needs", "bind_env", "volume_init")
 _SERVICE_KEYS = ("component", "url_env", "needs", "env", "health_status")
 _DEFAULT_TESTS: dict[str, tuple[TestKind, ...]] = {
     "rust": ("unit", "integration"),
@@ -247,6 +258,7 @@ def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Co
             url_env=serve_table.text("url_env"),
             needs=serve_table.strings("needs"),
             bind_env=serve_table.opt_text("bind_env"),
+            volume_init=serve_table.strings("volume_init"),
         )
         serve_table.finish(_SERVE_KEYS)
     budget = t.get("size_budget_mb")
@@ -283,7 +295,7 @@ def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table
         if c.serve is not None:
             s = c.serve
             services[c.name] = Service(
-                c.name, c.name, s.port, s.port_env, s.health, s.url_env, s.needs, c.env, s.bind_env
+                c.name, c.name, s.port, s.port_env, s.health, s.url_env, s.needs, c.env, s.bind_env, 200, s.volume_init
             )
     for name, t in extra:
         owner = t.text("component")
@@ -301,6 +313,7 @@ def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table
             env={**components[owner].env, **t.env("env")},
             bind_env=serve.bind_env,
             health_status=_status(t, "health_status"),
+            volume_init=serve.volume_init,
         )
         t.finish(_SERVICE_KEYS)
     return services

@@ -217,3 +217,28 @@ class JessyCi:
         step = repo.smoke(*target, run_id=runner.run_id)
         result, files = outcome(step, await runner.run(step))
         return verdict(finish(Report(verb="smoke", steps=[result], files=files)))
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def serve(
+        self,
+        env: Annotated[str, Doc("An environment of environments/NAME.toml: its service env and ports")] = "",
+    ) -> dagger.Service:
+        """The dev environment: jessy-core and jessy-api on one fresh layer volume (initialised by jessy-core
+        init-volume), health-checked, behind one proxy that exposes jessy-core's port (8080) and jessy-api's (3000):
+        `dagger call serve up --ports 8080:8080,3000:3000`."""
+        from jessy_ci.errors import UsageError
+        from jessy_ci.toolchains.proxy import proxy
+        from jessy_ci.verbs.plan import serve_specs
+        from jessy_ci.verbs.serve import serve_ports
+
+        project = await self._project()
+        environment = None
+        if env:
+            file = f"{config.ENVIRONMENTS_DIR}/{env}.toml"
+            known = [e.removesuffix(".toml") for e in await self.source.directory(config.ENVIRONMENTS_DIR).entries()]
+            if env not in known:
+                raise UsageError(f"--env {env!r}: unknown environment; expected one of: {', '.join(sorted(known))}")
+            text = await self.source.file(file).contents()
+            environment = config.parse_environment(text, env, project, file)
+        specs = serve_specs(project, environment.service_env if environment else None)
+        return self._runner().serve(specs, proxy(specs, serve_ports(specs, environment, {})))

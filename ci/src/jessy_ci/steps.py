@@ -42,7 +42,11 @@ class JunitSource(Enum):
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """How to run one service instance: built by ``setup`` in ``workdir``, started with ``command``."""
+    """How to run one service instance: built by ``setup`` in ``workdir``, started with ``command``.
+
+    ``init``: commands run after the build and before the start, with ``data_env`` pointing at the (fresh) data
+    volume, to initialise it (``jessy-core init-volume``).
+    """
 
     name: str
     component: str
@@ -61,6 +65,7 @@ class ServiceSpec:
     sources: tuple[str, ...] = ()
     bind_env: str | None = None
     health_status: int = 200
+    init: tuple[Argv, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,18 @@ class Step:
     secrets: Mapping[str, str] = field(default_factory=dict[str, str])
     junit: JunitSource = JunitSource.NONE
     fail_on_output: bool = False
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A forwarding container in front of several services (Dagger: one Service carries one container's ports).
+
+    It binds each service of ``needs`` under its own name, listens on every port of ``ports`` and runs ``command``,
+    which forwards each of them to its service.
+    """
+
+    image: str
+    setup: tuple[Argv, ...]
+    command: Argv
+    ports: tuple[int, ...]
+    needs: tuple[str, ...]

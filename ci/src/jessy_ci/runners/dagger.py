@@ -19,7 +19,7 @@ import dagger
 from dagger import dag
 
 from jessy_ci.runners import RunResult
-from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ServiceSpec, Step
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Proxy, ServiceSpec, Step
 
 SRC = "/src"
 REPORTS_DIR = "/jessy-reports"
@@ -109,9 +109,25 @@ class DaggerRunner:
             ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
         if spec.data_env:
             ctr = ctr.with_mounted_cache(DATA_DIR, volume).with_env_variable(spec.data_env, DATA_DIR)
+            for argv in spec.init:  # e.g. jessy-core init-volume: the fresh volume initialised before the start
+                ctr = self._exec(ctr, argv)
         for name in spec.needs:
             ctr = self._bind(ctr, specs[name], specs, volume)
         return ctr.with_exposed_port(spec.port).as_service(args=list(spec.command), expand=True)
+
+    def serve(self, specs: tuple[ServiceSpec, ...], proxy: Proxy) -> dagger.Service:
+        """The dev environment as one Service: the proxy, with every service bound under its name on one fresh
+        layer volume, exposing every proxied port (what `dagger call serve up --ports …` forwards)."""
+        volume = self._data_volume("serve")
+        by_name = {s.name: s for s in specs}
+        ctr = self._base(proxy.image, (), {})
+        for argv in proxy.setup:
+            ctr = self._exec(ctr, argv)
+        for name in proxy.needs:
+            ctr = ctr.with_service_binding(name, self.service(by_name[name], by_name, volume))
+        for port in proxy.ports:
+            ctr = ctr.with_exposed_port(port)
+        return ctr.as_service(args=list(proxy.command))
 
     def _bind(
         self,

@@ -169,12 +169,18 @@ class HostRunner:
                 raise ServiceFailed(f"service {spec.name}: {error}")
             self._built_ok.add(key)
 
+    async def _init_volume(self, spec: ServiceSpec, env: Mapping[str, str], reports: Path) -> None:
+        """The service's ``init`` commands (``jessy-core init-volume``) on its data volume, before it starts."""
+        error = await self._setup(f"{spec.name} init", spec.init, self.root / spec.workdir, env, reports)
+        if error is not None:
+            raise ServiceFailed(f"service {spec.name}: volume init {error.removeprefix('setup ')}")
+
     @asynccontextmanager
     async def _service(
-        self, spec: ServiceSpec, urls: Mapping[str, str], data_dir: Path, reports: Path
+        self, spec: ServiceSpec, urls: Mapping[str, str], data_dir: Path, reports: Path, port: int = 0
     ) -> AsyncGenerator[str, None]:
-        """Start one service; yields its URL once healthy; always stops it."""
-        port = free_port()
+        """Start one service (on ``port``, 0: a free one); yields its URL once healthy; always stops it."""
+        port = port or free_port()
         extra = {**spec.env, **{k: v for k, v in urls.items()}, spec.port_env: str(port)}
         if spec.bind_env:
             extra[spec.bind_env] = LOOPBACK
@@ -182,6 +188,7 @@ class HostRunner:
             extra[spec.data_env] = str(data_dir)
         env = self._env(extra, spec.caches, reports)
         await self._build_once(spec, env, reports)
+        await self._init_volume(spec, env, reports)
         log_path = reports / "services" / f"{spec.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         argv = self._argv(spec.command, env, reports)
@@ -225,14 +232,31 @@ class HostRunner:
             delay = min(delay * 1.5, 0.25)
 
     @asynccontextmanager
-    async def _services(self, step: Step, data_dir: Path, reports: Path) -> AsyncGenerator[dict[str, str], None]:
-        """Start every service of the step (dependencies first); yields the env that points the step at them."""
+    async def services(
+        self,
+        specs: tuple[ServiceSpec, ...],
+        data_dir: Path,
+        reports: Path,
+        ports: Mapping[str, int] | None = None,
+    ) -> AsyncGenerator[dict[str, str], None]:
+        """Build, initialise the volume for, start and health-check every service in order (dependencies first),
+        all on the data volume ``data_dir``, each on its port in ``ports`` (missing or 0: a free port); yields
+        service name → URL. Every started service is stopped on exit (success, failure or cancellation alike);
+        their logs are in ``reports/services/<name>.log``."""
         async with AsyncExitStack() as stack:
             urls: dict[str, str] = {}
-            by_name = {s.name: s for s in step.services}
-            for spec in step.services:
+            by_name = {s.name: s for s in specs}
+            for spec in specs:
                 needed = {by_name[n].url_env: urls[n] for n in spec.needs if n in urls}
-                urls[spec.name] = await stack.enter_async_context(self._service(spec, needed, data_dir, reports))
+                port = (ports or {}).get(spec.name, 0)
+                urls[spec.name] = await stack.enter_async_context(self._service(spec, needed, data_dir, reports, port))
+            yield urls
+
+    @asynccontextmanager
+    async def _services(self, step: Step, data_dir: Path, reports: Path) -> AsyncGenerator[dict[str, str], None]:
+        """Start every service of the step; yields the env that points the step at them."""
+        async with self.services(step.services, data_dir, reports) as urls:
+            by_name = {s.name: s for s in step.services}
             yield {by_name[name].url_env: url for name, url in urls.items()}
 
     # --- the step -----------------------------------------------------------------------------------------------

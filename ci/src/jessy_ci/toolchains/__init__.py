@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from jessy_ci.config import Component, Language, Service, TestKind
-from jessy_ci.steps import ServiceSpec, Step
+from jessy_ci.steps import Argv, ServiceSpec, Step
 
 
 class Toolchain(Protocol):
@@ -20,6 +20,12 @@ class Toolchain(Protocol):
     def test(self, component: Component, kind: TestKind, services: tuple[ServiceSpec, ...]) -> Step: ...
 
     def service(self, service: Service, component: Component) -> ServiceSpec: ...
+
+
+def volume_init(service: Service, command: Argv) -> tuple[Argv, ...]:
+    """The service's data-volume initialisation: its own binary (``command``) with the ``volume_init`` arguments
+    of jessy-ci.toml (none when the service has none)."""
+    return ((*command, *service.volume_init),) if service.volume_init else ()
 
 
 def for_language(language: Language) -> Toolchain:

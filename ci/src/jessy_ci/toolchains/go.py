@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.toolchains import volume_init as _volume_init
 
 GO_VERSION = "1.26"
 IMAGE = f"golang:{GO_VERSION}-bookworm"
@@ -69,6 +70,7 @@ class Go:
         return replace(step, env={**step.env, "CGO_ENABLED": "0"})
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
+        command = (f"./{SERVICE_BINARY}",)
         return ServiceSpec(
             name=service.name,
             component=component.name,
@@ -76,7 +78,7 @@ class Go:
             workdir=component.path,
             sources=(component.path,),
             setup=(("go", "build", "-o", SERVICE_BINARY, "."),),
-            command=(f"./{SERVICE_BINARY}",),
+            command=command,
             port=service.port,
             port_env=service.port_env,
             health=service.health,
@@ -87,6 +89,7 @@ class Go:
             needs=service.needs,
             bind_env=service.bind_env,
             health_status=service.health_status,
+            init=_volume_init(service, command),
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.toolchains import volume_init as _volume_init
 
 RUST_VERSION = "1.95"
 IMAGE = f"rust:{RUST_VERSION}-bookworm"
@@ -79,6 +80,7 @@ class Rust:
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
         binary = component.name
+        command = (f"${{CARGO_TARGET_DIR}}/debug/{binary}",)
         return ServiceSpec(
             name=service.name,
             component=component.name,
@@ -86,7 +88,7 @@ class Rust:
             workdir=component.path,
             sources=(component.path,),
             setup=(("cargo", "build", "--locked", "--bin", binary),),
-            command=(f"${{CARGO_TARGET_DIR}}/debug/{binary}",),
+            command=command,
             port=service.port,
             port_env=service.port_env,
             health=service.health,
@@ -97,6 +99,7 @@ class Rust:
             needs=service.needs,
             bind_env=service.bind_env,
             health_status=service.health_status,
+            init=_volume_init(service, command),
         )
 
 

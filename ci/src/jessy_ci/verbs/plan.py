@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
-from jessy_ci.config import Component, Project
+from jessy_ci.config import Component, Project, Service
 from jessy_ci.steps import ServiceSpec, Step
 from jessy_ci.toolchains import for_language, go, hadolint, repo, rust, trivy
 
@@ -13,14 +14,24 @@ def _with_project_env(step: Step, project: Project) -> Step:
     return replace(step, env={**project.env, **step.env})
 
 
-def service_specs(project: Project, component: Component) -> tuple[ServiceSpec, ...]:
-    """The services the component's tests need, dependencies first, as runnable specs."""
+def _specs(project: Project, services: list[Service], env: Mapping[str, str] | None = None) -> tuple[ServiceSpec, ...]:
     specs: list[ServiceSpec] = []
-    for service in project.services_for(component):
+    for service in services:
         owner = project.components[service.component]
         spec = for_language(owner.language).service(service, owner)
-        specs.append(replace(spec, env={**project.env, **spec.env}))
+        specs.append(replace(spec, env={**project.env, **(env or {}), **spec.env}))
     return tuple(specs)
+
+
+def service_specs(project: Project, component: Component) -> tuple[ServiceSpec, ...]:
+    """The services the component's tests need, dependencies first, as runnable specs."""
+    return _specs(project, project.services_for(component))
+
+
+def serve_specs(project: Project, env: Mapping[str, str] | None = None) -> tuple[ServiceSpec, ...]:
+    """The dev environment (``serve``): every component that has a [serve] table, dependencies first, as runnable
+    specs; ``env`` (an environment's service env) goes to every one of them, under the service's own env."""
+    return _specs(project, project.served(), env)
 
 
 def plan_lint(project: Project, components: list[Component]) -> list[Step]:
