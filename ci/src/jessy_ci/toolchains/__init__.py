@@ -5,6 +5,7 @@ A command line is written in exactly one place: its toolchain module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from jessy_ci.config import Component, Language, Service, TestKind
@@ -20,6 +21,19 @@ class Toolchain(Protocol):
     def test(self, component: Component, kind: TestKind, services: tuple[ServiceSpec, ...]) -> Step: ...
 
     def service(self, service: Service, component: Component) -> ServiceSpec: ...
+
+
+VERSION_FILE = "toolchain-version"  # a bench step writes its toolchain's version line there, in {reports}
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How benchmarks run: ``count`` samples of each (Go ``-count``; criterion ``--sample-size``, at least 10),
+    ``seconds`` of measurement per benchmark, ``filter`` a regular expression of benchmark names (empty: all)."""
+
+    count: int = 10
+    seconds: float = 2.0
+    filter: str = ""
 
 
 def volume_init(service: Service, command: Argv) -> tuple[Argv, ...]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings
 from jessy_ci.toolchains import volume_init as _volume_init
 
 GO_VERSION = "1.26"
@@ -16,6 +18,8 @@ CACHES = (
 )
 INTEGRATION_TAG = "integration"
 SERVICE_BINARY = "bin/service"
+COVERAGE_FILE = "coverage.out"  # the coverprofile, in {reports}
+MODULE_FILE = "go-module"  # the module path (`go list -m`), to map the coverprofile's import paths to files
 _TEST_SELECTION: dict[str, tuple[str, ...]] = {
     "unit": (),
     # Integration tests live behind the build tag and are named TestIntegration*; the tag also compiles the
@@ -68,6 +72,43 @@ class Go:
         )
         step = self._step(component, "release", ("sh", "-c", script))
         return replace(step, env={**step.env, "CGO_ENABLED": "0"})
+
+    def coverage(self, component: Component, services: tuple[ServiceSpec, ...]) -> Step:
+        """Unit and (with the tag and the services bound) integration tests in one run, every package of the module
+        instrumented (``-coverpkg``) so that tests of one package cover the others; the module path goes beside the
+        coverprofile."""
+        integration = "integration" in component.tests
+        go_test = (
+            "go",
+            "test",
+            "-count=1",
+            "-json",
+            *(("-tags", INTEGRATION_TAG) if integration else ()),
+            "-coverpkg=./...",
+            f"-coverprofile={REPORTS_PLACEHOLDER}/{COVERAGE_FILE}",
+            "./...",
+        )
+        script = f"go list -m > {REPORTS_PLACEHOLDER}/{MODULE_FILE} && exec {shlex.join(go_test)}"
+        step = self._step(component, "coverage", ("sh", "-c", script))
+        return replace(step, services=services if integration else (), junit=JunitSource.GO_TEST_JSON)
+
+    def bench(self, component: Component, settings: BenchSettings) -> Step:
+        """``go test -bench`` with allocations, ``count`` runs of each benchmark sharing ``seconds``; no tests run.
+        The Go version goes beside the output."""
+        go_test = (
+            "go",
+            "test",
+            "-run",
+            "^$",
+            "-bench",
+            settings.filter or ".",
+            "-benchmem",
+            f"-count={settings.count}",
+            f"-benchtime={settings.seconds / settings.count:.4g}s",
+            "./...",
+        )
+        script = f"go version > {REPORTS_PLACEHOLDER}/{VERSION_FILE} && exec {shlex.join(go_test)}"
+        return self._step(component, "bench", ("sh", "-c", script))
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
         command = (f"./{SERVICE_BINARY}",)

@@ -3,10 +3,12 @@ and the target dir is a cache keyed by the toolchain version so a toolchain bump
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings
 from jessy_ci.toolchains import volume_init as _volume_init
 
 RUST_VERSION = "1.95"
@@ -17,6 +19,14 @@ CACHES = (
     Cache("cargo-git", "/usr/local/cargo/git"),
     Cache(f"cargo-target-rust-{RUST_VERSION}", TARGET_DIR, env="CARGO_TARGET_DIR"),
 )
+# Cargo subcommands installed by steps (cargo-tarpaulin, cargo-llvm-cov) live in a cache, keyed by the toolchain
+# version like the target dir; `cargo install` of a pinned version that is already there is a no-op.
+TOOLS = Cache(f"cargo-tools-rust-{RUST_VERSION}", "/cache/cargo-tools", env="CARGO_INSTALL_ROOT")
+TARPAULIN_VERSION = "0.37.5"
+LLVM_COV_VERSION = "0.9.1"
+COVERAGE_FILE = "lcov.info"  # the coverage step's lcov tracefile, in {reports}
+CRITERION_DIR = "criterion"  # CRITERION_HOME of the bench step, in {reports}
+_CLEAN_WORKSPACE = ("cargo", "clean", "--release", "--workspace")
 _DENY_WARNINGS = ("--", "-D", "warnings")
 _TEST_SELECTION: dict[str, tuple[str, ...]] = {
     "unit": ("--lib", "--bins"),
@@ -78,6 +88,71 @@ class Rust:
         )
         return replace(self._step(component, "release", ("sh", "-c", script)), setup=())
 
+    def coverage(self, component: Component, runner: str) -> Step:
+        """Line coverage of the unit and integration tests (binaries the tests start included) as lcov.
+
+        The host has no llvm-tools rustup component: there cargo-tarpaulin (its own LLVM profile reader) runs; in a
+        container, cargo-llvm-cov with the llvm-tools-preview component. Either is installed into the tools cache on
+        first use (a compile of some minutes), then reused."""
+        targets = () if "integration" in component.tests else _TEST_SELECTION["unit"]
+        report = f"{REPORTS_PLACEHOLDER}/{COVERAGE_FILE}"
+        if runner == "host":
+            setup: tuple[tuple[str, ...], ...] = (_install("cargo-tarpaulin", TARPAULIN_VERSION),)
+            command: tuple[str, ...] = (
+                "cargo",
+                "tarpaulin",
+                "--locked",
+                "--engine",
+                "llvm",
+                "--skip-clean",
+                "--target-dir",
+                "${CARGO_TARGET_DIR}/tarpaulin",
+                "--out",
+                "Lcov",
+                "--output-dir",
+                REPORTS_PLACEHOLDER,
+                *targets,
+            )
+        else:
+            setup = (
+                ("rustup", "component", "add", "llvm-tools-preview"),
+                _install("cargo-llvm-cov", LLVM_COV_VERSION),
+            )
+            command = ("cargo", "llvm-cov", "--locked", "--lcov", "--output-path", report, *targets)
+        step = self._step(component, "coverage", command)
+        return replace(
+            step,
+            setup=(*setup, *step.setup),
+            caches=(*step.caches, TOOLS),
+            env={**step.env, "PATH": f"${{{TOOLS.env}}}/bin:${{PATH}}"},
+            junit=JunitSource.CARGO_TEST,
+        )
+
+    def bench(self, component: Component, settings: BenchSettings) -> Step:
+        """Every criterion bench target (``--bench '*'``, so the lib's libtest harness never sees criterion's
+        flags), its files under ``{reports}/criterion``; the rustc version goes beside them.
+
+        The workspace's own release artifacts are cleaned first (dependencies stay): two source trees (a baseline
+        worktree, the current tree) share the target cache under the same artifact names, and cargo's mtime check
+        could otherwise take one tree's build for the other's."""
+        criterion = (
+            "--warm-up-time",
+            f"{settings.seconds / 2:.4g}",
+            "--measurement-time",
+            f"{settings.seconds:.4g}",
+            "--sample-size",
+            str(max(settings.count, 10)),  # criterion's minimum
+            "--noplot",
+            *((settings.filter,) if settings.filter else ()),
+        )
+        cargo = ("cargo", "bench", "--locked", "--bench", "*", "--", *criterion)
+        script = (
+            f"rustc --version > {REPORTS_PLACEHOLDER}/{VERSION_FILE} && {shlex.join(_CLEAN_WORKSPACE)} "
+            f"&& exec {shlex.join(cargo)}"
+        )
+        step = self._step(component, "bench", ("sh", "-c", script))
+        return replace(step, env={**step.env, "CRITERION_HOME": f"{REPORTS_PLACEHOLDER}/{CRITERION_DIR}"})
+
     def service(self, service: Service, component: Component) -> ServiceSpec:
         binary = component.name
         command = (f"${{CARGO_TARGET_DIR}}/debug/{binary}",)
@@ -101,6 +176,11 @@ class Rust:
             health_status=service.health_status,
             init=_volume_init(service, command),
         )
+
+
+def _install(crate: str, version: str) -> tuple[str, ...]:
+    """Into the tools cache, built in its own target dir: the shared one stays free for the other steps."""
+    return ("cargo", "install", crate, "--version", version, "--locked", "--target-dir", f"${{{TOOLS.env}}}/build")
 
 
 RUST = Rust()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from jessy_ci.config import Component, Project, Service
 from jessy_ci.steps import ServiceSpec, Step
-from jessy_ci.toolchains import for_language, go, hadolint, repo, rust, trivy
+from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, repo, rust, trivy
 
 
 def _with_project_env(step: Step, project: Project) -> Step:
@@ -71,3 +71,22 @@ def plan_release_builds(project: Project, components: list[Component]) -> list[S
 def plan_source_scan(offline: bool) -> list[Step]:
     """Trivy over the repository's files (``offline``: secret and misconfiguration scanners only)."""
     return [trivy.source_scan(offline)]
+
+
+def plan_coverage(project: Project, components: list[Component], runner: str) -> list[Step]:
+    """One coverage step per selected Rust or Go component (unit and integration tests, services bound). Rust's
+    coverage tool depends on the runner (``host``: cargo-tarpaulin; a container: cargo-llvm-cov)."""
+    steps: list[Step] = []
+    for c in components:
+        if c.language == "rust":
+            steps.append(rust.RUST.coverage(c, runner))
+        elif c.language == "go":
+            steps.append(go.GO.coverage(c, service_specs(project, c)))
+    return [_with_project_env(s, project) for s in steps]
+
+
+def plan_bench(project: Project, components: list[Component], settings: BenchSettings) -> list[Step]:
+    """One benchmark step per selected Rust (criterion) or Go (go test -bench) component."""
+    builders = {"rust": rust.RUST.bench, "go": go.GO.bench}
+    steps = [builders[c.language](c, settings) for c in components if c.language in builders]
+    return [_with_project_env(s, project) for s in steps]
