@@ -1,0 +1,100 @@
+"""coverage: line coverage of every selected Rust and Go component (unit and integration tests both counted), merged
+over components into lcov, Cobertura and HTML with repo-relative paths, and gated on a threshold per component and in
+total.
+
+Reports: ``coverage/lcov.info``, ``coverage/cobertura.xml``, ``coverage/html/index.html`` (every component), and per
+component ``coverage/<component>.lcov.info``, ``coverage/<component>.cobertura.xml``,
+``coverage/html/<component>/index.html``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from jessy_ci.config import Component, Project
+from jessy_ci.errors import UsageError
+from jessy_ci.gates import coverage
+from jessy_ci.gates.coverage import Coverage
+from jessy_ci.report import Report
+from jessy_ci.runners import Runner, RunResult
+from jessy_ci.steps import Step
+from jessy_ci.toolchains import go, rust
+from jessy_ci.verbs.execute import Notify, finish, run_steps
+from jessy_ci.verbs.plan import plan_coverage
+
+
+def check_threshold(value: float) -> float:
+    """A threshold given as a number (the Dagger function's argument) checked like ``--threshold``."""
+    return coverage.validate_threshold(repr(value))
+
+
+def repo_relative(cov: Coverage, component_path: str) -> Coverage:
+    """Paths as a coverage tool wrote them (absolute, or relative to the component) made relative to the repository
+    root: the root is what comes before ``/<component path>/`` in an absolute path, so it works for any checkout (the
+    host's repository, a worktree, ``/src`` in a container)."""
+    cov = coverage.with_prefix(cov, component_path)
+    marker = f"/{component_path.strip('/')}/"
+    for root in sorted({p[: p.rfind(marker)] for p in cov.files if p.startswith("/") and marker in p}):
+        cov = coverage.relative_to(cov, root)
+    return cov
+
+
+def read_coverage(step: Step, component: Component, files: dict[str, bytes]) -> Coverage:
+    """The step's coverage with repo-relative paths; empty when the tool left no report (the step failed). Raises
+    ValueError for a malformed report."""
+    if step.toolchain == "rust":
+        lcov = files.get(rust.COVERAGE_FILE)
+        return Coverage() if lcov is None else repo_relative(coverage.parse_lcov(lcov.decode()), component.path)
+    profile = files.get(go.COVERAGE_FILE)
+    if profile is None:
+        return Coverage()
+    module = files.get(go.MODULE_FILE, b"").decode().strip()
+    return coverage.parse_go_coverprofile(profile.decode(), module, component.path)
+
+
+def coverage_files(per_component: dict[str, Coverage], total: Coverage) -> dict[str, bytes]:
+    timestamp = int(time.time() * 1000)
+    files: dict[str, bytes] = {
+        "coverage/lcov.info": coverage.to_lcov(total).encode(),
+        "coverage/cobertura.xml": coverage.to_cobertura(total, timestamp=timestamp),
+        **{f"coverage/html/{p}": d for p, d in coverage.to_html(total, "Line coverage: every component").items()},
+    }
+    for name, cov in per_component.items():
+        files[f"coverage/{name}.lcov.info"] = coverage.to_lcov(cov).encode()
+        files[f"coverage/{name}.cobertura.xml"] = coverage.to_cobertura(cov, timestamp=timestamp)
+        for path, data in coverage.to_html(cov, f"Line coverage: {name}").items():
+            files[f"coverage/html/{name}/{path}"] = data
+    return files
+
+
+async def run_coverage(
+    project: Project,
+    runner: Runner,
+    components: list[str],
+    notify: Notify,
+    threshold: float | None = None,
+) -> Report:
+    """Coverage of the selected components (default: every Rust and Go component; Python components have none),
+    gated on ``threshold`` percent (default: ``[thresholds] coverage`` of jessy-ci.toml)."""
+    limit = project.thresholds.coverage if threshold is None else check_threshold(threshold)
+    steps = plan_coverage(project, project.select(components), runner.name)
+    if not steps:
+        raise UsageError(f"--component {' '.join(components)}: no coverage for these; expected a rust or go component")
+    results: dict[str, RunResult] = {}
+    report = await run_steps("coverage", steps, runner, notify, lambda s, r: results.__setitem__(s.name, r))
+    per_component: dict[str, Coverage] = {}
+    for index, step in enumerate(steps):
+        try:
+            cov = read_coverage(step, project.components[step.component], dict(results[step.name].files))
+        except ValueError as e:
+            report.gate_failures.append(f"coverage {step.component}: unreadable coverage report: {e}")
+            continue
+        per_component[step.component] = cov
+        done = report.steps[index]
+        report.steps[index] = replace(done, metrics=(*done.metrics, ("coverage", coverage.describe(cov))))
+    total = coverage.merge(*per_component.values())
+    report.gate_failures += coverage.gate(per_component, limit)
+    report.files.update(coverage_files(per_component, total))
+    report.notes.append(f"coverage total: {coverage.describe(total)}; threshold {limit:g}% per component and in total")
+    return finish(report)
