@@ -55,3 +55,12 @@ def head_commit(root: Path) -> str:
     if done.returncode != 0:
         raise UsageError(f"{root}: not a git checkout with a commit; expected a repository (git rev-parse HEAD)")
     return done.stdout.strip()
+
+
+def worktree_add(path: str, commit: str) -> Argv:
+    """A detached worktree of ``commit`` at ``path`` (``bench --baseline-ref``)."""
+    return ("git", "worktree", "add", "--detach", path, commit)
+
+
+def worktree_remove(path: str) -> Argv:
+    return ("git", "worktree", "remove", "--force", path)
