@@ -439,6 +439,90 @@ def serve(
         raise ChecksFailed(str(e)) from None
 
 
+@app.command()
+def coverage(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    threshold: Annotated[
+        str | None,
+        typer.Option(
+            "--threshold",
+            metavar="PCT",
+            help="Minimum line coverage in percent, per component and in total (0-100). "
+            "Default: [thresholds] coverage of jessy-ci.toml.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Line coverage of Rust and Go components (unit + integration tests): lcov, Cobertura, HTML; threshold gate."""
+    from jessy_ci.gates.coverage import validate_threshold
+    from jessy_ci.verbs.coverage import run_coverage
+
+    limit = None if threshold is None else validate_threshold(threshold)
+    _run_verb(runner, reports, lambda p, r: run_coverage(p, r, list(component or []), _notice, limit))
+
+
+@app.command()
+def bench(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", metavar="FILE", help="Compare with this baseline file.", show_default=False),
+    ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-ref",
+            metavar="REF",
+            help="Measure the baseline in this run at REF (e.g. the merge base), in a git worktree, right before "
+            "the current tree, on the same machine.",
+            show_default=False,
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="FILE", help="Write this run's samples as a baseline file.", show_default=False),
+    ] = None,
+    max_regression: Annotated[
+        str | None,
+        typer.Option(
+            "--max-regression",
+            metavar="PCT",
+            help="Fail when a benchmark is significantly slower by more than PCT percent. "
+            "Default: [thresholds] max_regression of jessy-ci.toml.",
+            show_default=False,
+        ),
+    ] = None,
+    count: Annotated[
+        int, typer.Option("--count", metavar="N", help="Samples per benchmark (Go -count; criterion at least 10).")
+    ] = 10,
+    seconds: Annotated[float, typer.Option("--time", metavar="SECONDS", help="Measurement time per benchmark.")] = 2.0,
+    bench_filter: Annotated[
+        str,
+        typer.Option("--filter", metavar="REGEX", help="Only benchmarks whose name matches.", show_default=False),
+    ] = "",
+) -> None:
+    """criterion and go test -bench samples; with a baseline, a verdict per benchmark and the regression gate."""
+    from jessy_ci.cli_bench import BenchRequest
+    from jessy_ci.gates.bench import validate_max_regression
+    from jessy_ci.toolchains import BenchSettings
+
+    request = BenchRequest.checked(
+        _root(),
+        components=list(component or []),
+        settings=BenchSettings(count=count, seconds=seconds, filter=bench_filter),
+        max_regression=None if max_regression is None else validate_max_regression(max_regression),
+        baseline=baseline,
+        baseline_ref=baseline_ref,
+        save=save,
+        notify=_notice,
+    )
+    _run_verb(runner, reports, request.run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and exit 2 for bad input; 1 when checks fail."""
     args = sys.argv[1:] if argv is None else argv

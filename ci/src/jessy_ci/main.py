@@ -15,10 +15,13 @@ from dagger import DefaultPath, Doc, Ignore, check, dag, function, object_type
 from jessy_ci import config
 from jessy_ci import release_module as rel
 from jessy_ci.errors import ChecksFailed
+from jessy_ci.gates.bench import load_baseline
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.toolchains import repo
+from jessy_ci.toolchains import BenchSettings, repo
+from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.ci import run_ci
+from jessy_ci.verbs.coverage import run_coverage
 from jessy_ci.verbs.execute import finish, outcome
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
@@ -27,6 +30,27 @@ ComponentsArg = Annotated[
     list[str] | None,
     Doc("Only these components (default: every component in jessy-ci.toml)"),
 ]
+ThresholdArg = Annotated[
+    float | None,
+    Doc("Minimum line coverage in percent, per component and in total (default: [thresholds] coverage)"),
+]
+BaselineArg = Annotated[
+    dagger.File | None,
+    Doc("A baseline file (jessy-ci bench --save, or bench/<component>.json of an earlier run) to compare with"),
+]
+BaselineSourceArg = Annotated[
+    dagger.Directory | None,
+    Doc("Another tree of the repository (e.g. https://github.com/o/r#<merge-base>): its benchmarks run right before"),
+]
+MaxRegressionArg = Annotated[
+    float | None,
+    Doc("Fail when a benchmark is significantly slower by more than this percent (default: [thresholds])"),
+]
+CommitArg = Annotated[str, Doc("The commit measured, written into bench/<component>.json")]
+CountArg = Annotated[int, Doc("Samples per benchmark (Go -count; criterion at least 10)")]
+TimeArg = Annotated[float, Doc("Measurement time per benchmark, in seconds")]
+FilterArg = Annotated[str, Doc("Only benchmarks whose name matches this regular expression")]
+_BENCH = BenchSettings()
 
 
 def _log(message: str) -> None:
@@ -242,3 +266,96 @@ class JessyCi:
             environment = config.parse_environment(text, env, project, file)
         specs = serve_specs(project, environment.service_env if environment else None)
         return self._runner().serve(specs, proxy(specs, serve_ports(specs, environment, {})))
+
+    # --- coverage and benchmarks -------------------------------------------------------------------------------------
+
+    async def _coverage(self, component: list[str] | None, threshold: float | None) -> Report:
+        return await run_coverage(await self._project(), self._runner(), list(component or []), _log, threshold)
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @check
+    async def coverage(self, component: ComponentsArg = None, threshold: ThresholdArg = None) -> str:
+        """Line coverage of Rust (cargo-llvm-cov) and Go components, unit and integration tests; fails naming every
+        component (and the total) under the threshold."""
+        return verdict(await self._coverage(component, threshold))
+
+    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def coverage_reports(
+        self, component: ComponentsArg = None, threshold: ThresholdArg = None
+    ) -> dagger.Directory:
+        """coverage/{lcov.info,cobertura.xml,html/} and per component, junit/, logs/, summary.md; also on failure."""
+        return reports_directory(await self._coverage(component, threshold))
+
+    async def _bench(
+        self,
+        component: list[str] | None,
+        baseline: dagger.File | None,
+        baseline_source: dagger.Directory | None,
+        max_regression: float | None,
+        settings: BenchSettings,
+        commit: str,
+    ) -> Report:
+        project = await self._project()
+        loaded = None if baseline is None else load_baseline(await baseline.contents(), "--baseline")
+        run = await run_bench(
+            project,
+            self._runner(),
+            list(component or []),
+            _log,
+            settings=settings,
+            commit=commit,
+            baseline=loaded,
+            baseline_runner=None if baseline_source is None else DaggerRunner(baseline_source),
+            baseline_commit="baseline-source",
+            max_regression=max_regression,
+        )
+        return run.report
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def bench(
+        self,
+        component: ComponentsArg = None,
+        baseline: BaselineArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+        commit: CommitArg = "",
+        count: CountArg = _BENCH.count,
+        time_: TimeArg = _BENCH.seconds,
+        filter_: FilterArg = "",
+    ) -> str:
+        """criterion and go test -bench; with a baseline, a verdict per benchmark (bench/compare.md) and a failure
+        for every significant regression over the maximum."""
+        settings = BenchSettings(count, time_, filter_)
+        return verdict(await self._bench(component, baseline, baseline_source, max_regression, settings, commit))
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    async def bench_reports(
+        self,
+        component: ComponentsArg = None,
+        baseline: BaselineArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+        commit: CommitArg = "",
+        count: CountArg = _BENCH.count,
+        time_: TimeArg = _BENCH.seconds,
+        filter_: FilterArg = "",
+    ) -> dagger.Directory:
+        """bench/<component>.json (the samples, a baseline file), bench/compare.md, logs/, summary.md; also on
+        failure."""
+        settings = BenchSettings(count, time_, filter_)
+        report = await self._bench(component, baseline, baseline_source, max_regression, settings, commit)
+        return reports_directory(report)
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @check
+    async def bench_regression(
+        self,
+        baseline: BaselineArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+    ) -> str:
+        """The benchmark regression gate: only with a baseline (a file or another tree, e.g. from .env); without one
+        it passes at once and runs nothing."""
+        if baseline is None and baseline_source is None:
+            return "No baseline given (baseline or baseline-source): no benchmark ran, nothing to gate.\n"
+        return verdict(await self._bench(None, baseline, baseline_source, max_regression, _BENCH, ""))
