@@ -380,7 +380,16 @@ def smoke(
 
 @app.command()
 def serve(
-    runner: RunnerOption = None,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            metavar="RUNNER",
+            help="'host' (the default): processes on 127.0.0.1. "
+            "On Dagger: dagger call serve up --ports 8080:8080,3000:3000.",
+            show_default=False,
+        ),
+    ] = None,
     env: EnvOption = None,
     core_port: Annotated[
         int | None,
