@@ -35,16 +35,16 @@ func main() {
 	if *healthcheck {
 		os.Exit(probe(cfg))
 	}
-	if err := run(cfg, logger); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
 		logger.Error("server failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg api.Config, logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-
+// run serves until ctx is done (SIGTERM/SIGINT in main), then shuts down gracefully.
+func run(ctx context.Context, cfg api.Config, logger *slog.Logger) error {
 	srv := &http.Server{
 		Addr:              cfg.Addr(),
 		Handler:           api.New(cfg, logger),
