@@ -44,6 +44,8 @@ def test_ci_runs_lint_and_test_and_lists_every_failure(project: config.Project) 
     assert report.verb == "ci"
     names = [s.name for s in report.steps]
     assert "jessy-core:clippy" in names and "jessy-api:integration" in names and "features:bdd" in names
+    assert "jessy-core:coverage" in names and "jessy-api:coverage" in names  # the coverage gate is part of ci
+    assert not any(n.endswith(":bench") for n in names)  # the benchmark gate only with a baseline
     assert set(runner.ran) == set(names)
     failures = "\n".join(report.failures())
     assert "jessy-core:clippy: failed" in failures and "jessy-api:unit: failed" in failures
@@ -65,7 +67,8 @@ def test_ci_composes_extra_parts_and_a_crashing_part_fails_alone(project: config
         return await run_ci(project, FakeRunner(set()), ["jessy-api"], lambda _: None, extra)
 
     report = anyio.run(main)
-    assert report.gate_failures == ["bench: BenchmarkHealth 30% slower", "scan: RuntimeError: engine went away"]
+    composed = [f for f in report.gate_failures if not f.startswith("coverage ")]  # the fake leaves no coverage
+    assert composed == ["bench: BenchmarkHealth 30% slower", "scan: RuntimeError: engine went away"]
     assert {s.component for s in report.steps} == {"jessy-api"}
     assert "- baseline: x" in report.files["summary.md"].decode()
 
@@ -75,3 +78,18 @@ def test_ci_bad_component_is_bad_input_before_anything_runs(project: config.Proj
     with pytest.raises(UsageError, match="--component 'nope'"):
         anyio.run(run_ci, project, runner, ["nope"], lambda _: None)
     assert runner.ran == []
+
+
+def test_ci_with_a_baseline_adds_the_benchmark_gate(project: config.Project) -> None:
+    from jessy_ci.gates.bench import Baseline
+
+    runner = FakeRunner(set())
+    baseline = Baseline(commit="abc", toolchains={}, benchmarks=())
+    report = anyio.run(lambda: run_ci(project, runner, ["jessy-api"], lambda _: None, baseline=baseline))
+    assert "jessy-api:bench" in [s.name for s in report.steps]
+
+
+def test_ci_on_python_components_only_skips_coverage_with_a_note(project: config.Project) -> None:
+    report = anyio.run(run_ci, project, FakeRunner(set()), ["features"], lambda _: None)
+    assert not any(s.name.endswith(":coverage") for s in report.steps)
+    assert "coverage: no Rust or Go component selected" in report.notes

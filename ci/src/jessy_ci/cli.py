@@ -67,6 +67,18 @@ ChangedSinceOption = Annotated[
 ]
 
 
+ThresholdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--threshold",
+        metavar="PCT",
+        help="Minimum line coverage in percent, per component and in total (0-100). "
+        "Default: [thresholds] coverage of jessy-ci.toml.",
+        show_default=False,
+    ),
+]
+
+
 def _notice(message: str) -> None:
     typer.echo(f"jessy-ci: {message}", err=True)
 
@@ -192,11 +204,32 @@ def ci(
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
     changed_since: ChangedSinceOption = None,
+    threshold: ThresholdOption = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="FILE",
+            help="A benchmark baseline (jessy-ci bench --save): adds the benchmark regression gate.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Every check at once: lint and test (plus the gates that apply), concurrently; one summary.md."""
+    """Every check at once: lint, test, the coverage gate (and the benchmark gate with --baseline), concurrently."""
+    from jessy_ci.cli_bench import read_baseline
+    from jessy_ci.gates.coverage import validate_threshold
     from jessy_ci.verbs.ci import run_ci
 
-    _run_selected("ci", runner, reports, component, changed_since, lambda p, r, cs: run_ci(p, r, cs, _notice))
+    limit = None if threshold is None else validate_threshold(threshold)
+    loaded = None if baseline is None else read_baseline(baseline)
+    _run_selected(
+        "ci",
+        runner,
+        reports,
+        component,
+        changed_since,
+        lambda p, r, cs: run_ci(p, r, cs, _notice, threshold=limit, baseline=loaded),
+    )
 
 
 SeverityOption = Annotated[
@@ -453,23 +486,25 @@ def coverage(
     runner: RunnerOption = None,
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
-    threshold: Annotated[
-        str | None,
-        typer.Option(
-            "--threshold",
-            metavar="PCT",
-            help="Minimum line coverage in percent, per component and in total (0-100). "
-            "Default: [thresholds] coverage of jessy-ci.toml.",
-            show_default=False,
-        ),
-    ] = None,
+    threshold: ThresholdOption = None,
+    changed_since: ChangedSinceOption = None,
 ) -> None:
     """Line coverage of Rust and Go components (unit + integration tests): lcov, Cobertura, HTML; threshold gate."""
     from jessy_ci.gates.coverage import validate_threshold
-    from jessy_ci.verbs.coverage import run_coverage
+    from jessy_ci.report import Report
+    from jessy_ci.verbs.coverage import measurable, run_coverage
 
     limit = None if threshold is None else validate_threshold(threshold)
-    _run_verb(runner, reports, lambda p, r: run_coverage(p, r, list(component or []), _notice, limit))
+
+    async def verb(p: Project, r: Runner, cs: list[str]) -> Report:
+        if changed_since is not None and cs:  # a changed-only selection may hold components without coverage
+            measured = measurable(p, cs)
+            if measured is None:
+                return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
+            cs = measured
+        return await run_coverage(p, r, cs, _notice, limit)
+
+    _run_selected("coverage", runner, reports, component, changed_since, verb)
 
 
 @app.command()

@@ -121,25 +121,58 @@ class JessyCi:
         """The test reports folder (junit/<component>-<kind>.xml, logs, summary.md), also when tests fail."""
         return reports_directory(await self._test(component))
 
-    async def _ci(self, git: dagger.GitRepository, component: list[str] | None) -> Report:
-        """lint and test, and on Dagger build + scan of every production image (the Trivy gate), concurrently."""
+    async def _ci(
+        self,
+        git: dagger.GitRepository,
+        component: list[str] | None,
+        threshold: float | None,
+        baseline: dagger.File | None,
+    ) -> Report:
+        """lint, test, the coverage gate, the benchmark gate (with a baseline), and build (size budgets) + Trivy scan
+        of every production image, concurrently."""
         project = await self._project()
+        loaded = None if baseline is None else load_baseline(await baseline.contents(), "--baseline")
+        runner = self._runner()
+
+        async def build(components: list[str]) -> Report:
+            return await rel.build(project, runner, await rel.images(self.source, git, project), components, _log)
 
         async def scan(components: list[str]) -> Report:
             return await rel.scan(self.source, git, project, components, None, False, _log)
 
-        return await run_ci(project, self._runner(), list(component or []), _log, [("scan", scan)])
+        return await run_ci(
+            project,
+            runner,
+            list(component or []),
+            _log,
+            [("build", build), ("scan", scan)],
+            threshold=threshold,
+            baseline=loaded,
+        )
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    async def ci(self, git: rel.GitArg, component: ComponentsArg = None) -> str:
-        """Every check at once (lint, test, build + scan), concurrently; one summary; fails listing every failure.
-        `dagger check` runs the same checks, each one on its own."""
-        return verdict(await self._ci(git, component))
+    async def ci(
+        self,
+        git: rel.GitArg,
+        component: ComponentsArg = None,
+        threshold: ThresholdArg = None,
+        baseline: BaselineArg = None,
+    ) -> str:
+        """Every check at once (lint, test, coverage, benchmarks with a baseline, build + scan), concurrently; one
+        summary; fails listing every failure. `dagger check` runs the same checks, each one on its own."""
+        return verdict(await self._ci(git, component, threshold, baseline))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    async def ci_reports(self, git: rel.GitArg, component: ComponentsArg = None) -> dagger.Directory:
-        """The ci reports folder (junit/, logs/, scan/*.sarif, sbom/, summary.md, …), also when checks fail."""
-        return reports_directory(await self._ci(git, component))
+    async def ci_reports(
+        self,
+        git: rel.GitArg,
+        component: ComponentsArg = None,
+        threshold: ThresholdArg = None,
+        baseline: BaselineArg = None,
+    ) -> dagger.Directory:
+        """The ci reports folder (junit/, coverage/, bench/, logs/, scan/*.sarif, sbom/, summary.md), also when checks
+        fail."""
+        return reports_directory(await self._ci(git, component, threshold, baseline))
 
     # --- release: build, scan, publish (helpers in release_module.py) --------------------------------------------
 

@@ -10,8 +10,11 @@ import anyio
 
 from jessy_ci.config import Project
 from jessy_ci.errors import UsageError
+from jessy_ci.gates.bench import Baseline
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
+from jessy_ci.verbs.bench import run_bench
+from jessy_ci.verbs.coverage import measurable, run_coverage
 from jessy_ci.verbs.execute import Notify, finish
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
@@ -52,12 +55,37 @@ async def run_parts(verb: str, parts: Sequence[tuple[str, Part]], components: li
     return merge(verb, [results[i] for i in range(len(parts))])
 
 
-def default_parts(project: Project, runner: Runner, notify: Notify) -> list[tuple[str, Part]]:
-    """lint and test; callers append the other verbs (coverage, bench, build, scan) as they apply."""
-    return [
+def default_parts(
+    project: Project,
+    runner: Runner,
+    notify: Notify,
+    *,
+    threshold: float | None = None,
+    baseline: Baseline | None = None,
+) -> list[tuple[str, Part]]:
+    """lint, test and the coverage gate; the benchmark gate when a baseline is given. Callers append the parts that
+    need an engine (build, scan)."""
+
+    async def coverage(components: list[str]) -> Report:
+        measured = measurable(project, components)
+        if measured is None:
+            return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
+        return await run_coverage(project, runner, measured, notify, threshold)
+
+    async def bench(components: list[str]) -> Report:
+        measured = measurable(project, components)
+        if measured is None:
+            return Report(verb="bench", notes=["bench: no Rust or Go component selected"])
+        return (await run_bench(project, runner, measured, notify, baseline=baseline)).report
+
+    parts: list[tuple[str, Part]] = [
         ("lint", lambda components: run_lint(project, runner, components, notify)),
         ("test", lambda components: run_tests(project, runner, components, notify)),
+        ("coverage", coverage),
     ]
+    if baseline is not None:
+        parts.append(("bench", bench))
+    return parts
 
 
 async def run_ci(
@@ -66,6 +94,10 @@ async def run_ci(
     components: list[str],
     notify: Notify,
     extra: Sequence[tuple[str, Part]] = (),
+    *,
+    threshold: float | None = None,
+    baseline: Baseline | None = None,
 ) -> Report:
     project.select(components)  # an unknown component is bad input before anything runs
-    return await run_parts("ci", [*default_parts(project, runner, notify), *extra], components)
+    parts = default_parts(project, runner, notify, threshold=threshold, baseline=baseline)
+    return await run_parts("ci", [*parts, *extra], components)

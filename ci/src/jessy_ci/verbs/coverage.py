@@ -68,6 +68,12 @@ def coverage_files(per_component: dict[str, Coverage], total: Coverage) -> dict[
     return files
 
 
+def measurable(project: Project, components: list[str]) -> list[str] | None:
+    """The selected components that have coverage and benchmarks (Rust and Go), or None when there are none."""
+    names = [c.name for c in project.select(components) if c.language in ("rust", "go")]
+    return names or None
+
+
 async def run_coverage(
     project: Project,
     runner: Runner,
