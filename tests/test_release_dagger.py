@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dagger
 import graphql
-import pytest
 from dagger import dag
 from dagger.client._core import Arg
 
@@ -22,17 +21,9 @@ from jessy_ci.runners.dagger_images import (
 )
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.plan import image_components, plan_source_scan
-from tests.support.dagger_schema import SCHEMA_ENV, schema_from_env, validate
+from tests.support.dagger_schema import validate
 
 PASSWORD = "s3cr3t-registry-token-value"
-
-
-@pytest.fixture(scope="module")
-def schema() -> graphql.GraphQLSchema:
-    loaded = schema_from_env()
-    if loaded is None:
-        pytest.skip(f"{SCHEMA_ENV} not set: no engine schema to validate the Dagger queries against")
-    return loaded
 
 
 def labels() -> dict[str, str]:

@@ -23,7 +23,7 @@ from jessy_ci.toolchains.proxy import proxy
 from jessy_ci.verbs.plan import plan_test, serve_specs
 from jessy_ci.verbs.serve import ServeRequest, check_ports_free, run_serve, serve_ports
 from tests.conftest import ROOT
-from tests.support.dagger_schema import SCHEMA_ENV, schema_from_env, validate
+from tests.support.dagger_schema import validate
 from tests.test_cli import jessy_ci
 from tests.test_host_runner import service
 
@@ -200,14 +200,6 @@ def test_the_proxy_listens_on_every_served_port_and_forwards_to_each_service(pro
     assert "socat TCP-LISTEN:8080,fork,reuseaddr TCP:jessy-core:8080" in front.command[2]
     assert "socat TCP-LISTEN:3000,fork,reuseaddr TCP:jessy-api:3000" in front.command[2]
     assert proxy(specs, {"jessy-api": 3100}).ports == (8080, 3100)
-
-
-@pytest.fixture(scope="module")
-def schema() -> graphql.GraphQLSchema:
-    loaded = schema_from_env()
-    if loaded is None:
-        pytest.skip(f"{SCHEMA_ENV} not set: no engine schema to validate the Dagger queries against")
-    return loaded
 
 
 def test_the_dagger_serve_service_is_valid_and_inits_the_volume_before_core_starts(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jessy_ci.config import Component, Language, Service, TestKind
-from jessy_ci.steps import Argv, ServiceSpec, Step
+from jessy_ci.steps import Argv, Cache, ServiceSpec, Step
 
 
 class Toolchain(Protocol):
@@ -34,6 +34,37 @@ class BenchSettings:
     count: int = 10
     seconds: float = 2.0
     filter: str = ""
+
+
+def component_step(
+    component: Component,
+    kind: str,
+    *,
+    toolchain: str,
+    image: str,
+    command: Argv,
+    workdir: str,
+    sources: tuple[str, ...],
+    caches: tuple[Cache, ...],
+    manifests: tuple[str, ...] = (),
+    setup: tuple[Argv, ...] = (),
+) -> Step:
+    """A step of one component (named ``<component>:<kind>``), with the component's env and data volume."""
+    return Step(
+        name=f"{component.name}:{kind}",
+        component=component.name,
+        kind=kind,
+        toolchain=toolchain,
+        image=image,
+        workdir=workdir,
+        command=command,
+        sources=sources,
+        manifests=manifests,
+        setup=setup,
+        env=dict(component.env),
+        caches=caches,
+        data_env=component.data_env,
+    )
 
 
 def volume_init(service: Service, command: Argv) -> tuple[Argv, ...]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
-from jessy_ci.toolchains import VERSION_FILE, BenchSettings
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step
 from jessy_ci.toolchains import volume_init as _volume_init
 
 GO_VERSION = "1.26"
@@ -33,20 +33,17 @@ class Go:
     name: str = "go"
 
     def _step(self, c: Component, kind: str, command: tuple[str, ...]) -> Step:
-        return Step(
-            name=f"{c.name}:{kind}",
-            component=c.name,
-            kind=kind,
+        return component_step(
+            c,
+            kind,
             toolchain=self.name,
             image=IMAGE,
-            workdir=c.path,
             command=command,
+            workdir=c.path,
             sources=(c.path,),
+            caches=CACHES,
             manifests=(f"{c.path}/go.mod", f"{c.path}/go.sum"),
             setup=(("go", "mod", "download"),),
-            env=dict(c.env),
-            caches=CACHES,
-            data_env=c.data_env,
         )
 
     def lint(self, component: Component) -> list[Step]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.toolchains import component_step
 
 IMAGE = "python:3.11-slim-bookworm"
 RUFF = "ruff==0.17.5"
@@ -27,19 +28,16 @@ class Python:
     name: str = "python"
 
     def _step(self, c: Component, kind: str, command: tuple[str, ...], sources: tuple[str, ...]) -> Step:
-        return Step(
-            name=f"{c.name}:{kind}",
-            component=c.name,
-            kind=kind,
+        return component_step(
+            c,
+            kind,
             toolchain=self.name,
             image=IMAGE,
-            workdir=".",
             command=command,
+            workdir=".",
             sources=sources,
-            setup=(pip_install(RUFF) if kind.startswith("ruff") else pip_install(*PYTEST),),
-            env=dict(c.env),
             caches=CACHES,
-            data_env=c.data_env,
+            setup=(pip_install(RUFF) if kind.startswith("ruff") else pip_install(*PYTEST),),
         )
 
     def lint(self, component: Component) -> list[Step]:

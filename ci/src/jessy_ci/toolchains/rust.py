@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
-from jessy_ci.toolchains import VERSION_FILE, BenchSettings
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step
 from jessy_ci.toolchains import volume_init as _volume_init
 
 RUST_VERSION = "1.95"
@@ -43,20 +43,17 @@ class Rust:
     name: str = "rust"
 
     def _step(self, c: Component, kind: str, command: tuple[str, ...]) -> Step:
-        return Step(
-            name=f"{c.name}:{kind}",
-            component=c.name,
-            kind=kind,
+        return component_step(
+            c,
+            kind,
             toolchain=self.name,
             image=IMAGE,
-            workdir=c.path,
             command=command,
+            workdir=c.path,
             sources=(c.path,),
+            caches=CACHES,
             manifests=_manifests(c),
             setup=(("cargo", "fetch", "--locked"),),
-            env=dict(c.env),
-            caches=CACHES,
-            data_env=c.data_env,
         )
 
     def lint(self, component: Component) -> list[Step]:
