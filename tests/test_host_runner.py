@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from jessy_ci import config
 from jessy_ci.runners.host import HostRunner, http_status
 from jessy_ci.steps import ServiceSpec, Step
 
@@ -170,3 +171,13 @@ async def test_missing_tool_is_a_clear_error(tmp_path: Path) -> None:
     runner = HostRunner(tmp_path, echo=lambda _: None, cache_dir=tmp_path / "cache")
     result = await runner.run(python_step("", command=("no-such-tool-xyz", "--version")))
     assert result.error == "no-such-tool-xyz not found on PATH"
+
+
+def test_services_start_in_dependency_levels(project: config.Project) -> None:
+    from jessy_ci.runners.host import _levels  # pyright: ignore[reportPrivateUsage]
+    from jessy_ci.verbs.plan import service_specs
+
+    specs = service_specs(project, project.components["features"])
+    levels = [[s.name for s in level] for level in _levels(specs)]
+    # core and the orphan api (which needs no core) start together; the api once core is ready
+    assert levels == [["jessy-core", "jessy-api-orphan"], ["jessy-api"]]

@@ -246,10 +246,23 @@ class HostRunner:
         async with AsyncExitStack() as stack:
             urls: dict[str, str] = {}
             by_name = {s.name: s for s in specs}
-            for spec in specs:
+
+            async def start(spec: ServiceSpec, failures: list[Exception]) -> None:
                 needed = {by_name[n].url_env: urls[n] for n in spec.needs if n in urls}
                 port = (ports or {}).get(spec.name, 0)
-                urls[spec.name] = await stack.enter_async_context(self._service(spec, needed, data_dir, reports, port))
+                try:
+                    service = self._service(spec, needed, data_dir, reports, port)
+                    urls[spec.name] = await stack.enter_async_context(service)
+                except Exception as e:  # re-raised below as itself, not as a task group's ExceptionGroup
+                    failures.append(e)
+
+            for level in _levels(specs):  # services that need nothing of each other start together
+                failures: list[Exception] = []
+                async with anyio.create_task_group() as tg:
+                    for spec in level:
+                        tg.start_soon(start, spec, failures)
+                if failures:
+                    raise failures[0]
             yield urls
 
     @asynccontextmanager
@@ -308,6 +321,18 @@ class HostRunner:
             if path.is_file():
                 files[path.relative_to(reports).as_posix()] = self.redactor.data(path.read_bytes())
         return files
+
+
+def _levels(specs: tuple[ServiceSpec, ...]) -> list[list[ServiceSpec]]:
+    """Services grouped by start order: each group needs only services of earlier groups."""
+    names = {s.name for s in specs}
+    level: dict[str, int] = {}
+    for spec in specs:  # dependencies come first (planning orders them so)
+        level[spec.name] = 1 + max((level[n] for n in spec.needs if n in names and n in level), default=-1)
+    groups: list[list[ServiceSpec]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for spec in specs:
+        groups[level[spec.name]].append(spec)
+    return groups
 
 
 def _print_line(line: str) -> None:
