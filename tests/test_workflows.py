@@ -166,3 +166,17 @@ def test_actionlint_is_clean_and_catches_a_broken_workflow(tmp_path: Path) -> No
     )
     done = subprocess.run([_actionlint(), "-no-color", str(broken)], capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "foo" in done.stdout
+
+
+def test_release_publishes_the_pushed_tag_with_credentials_from_secrets() -> None:
+    release = load(WORKFLOWS / "release.yml")
+    triggers = release.get("on", release.get(True))  # YAML 1.1 reads a bare `on` key as True
+    assert triggers == {"push": {"tags": ["v*"]}}
+    [publish] = [
+        s for job in release["jobs"].values() for s in job["steps"] if "publish" in str(s.get("with", {}).get("call"))
+    ]
+    call = str(publish["with"]["call"]).split()
+    assert call[call.index("--tag") + 1] == "${{" and "github.ref_name" in call
+    assert "--username" in call, "publish needs a registry username (config has none)"
+    assert call[call.index("--password") + 1] == "env://REGISTRY_TOKEN"
+    assert "secrets.REGISTRY_TOKEN" in (WORKFLOWS / "release.yml").read_text()
