@@ -1,8 +1,8 @@
-"""jessy-ci: pipeline-as-code CI for the Jessy services, as a Dagger module and a CLI.
+"""jessy-ci: pipeline-as-code CI for the Jessy services (lint, tests, coverage, benchmarks, images, Trivy scans,
+publish), as a Dagger module and a CLI with a host runner."""
 
-The Dagger runtime loads ``jessy_ci:JessyCi``. It is imported lazily so that the CLI (``jessy-ci --help``) and
-the pure modules never import the Dagger SDK.
-"""
+# The Dagger runtime loads ``jessy_ci:JessyCi`` (also the `dagger.mod` entry point). It is imported lazily so that
+# the CLI (``jessy-ci --help``) and the pure modules never import the Dagger SDK.
 
 from typing import TYPE_CHECKING, Any
 
