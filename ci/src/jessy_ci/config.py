@@ -162,11 +162,17 @@ class _Table:
             raise self.fail(key, f"a number from {low:g} to {high:g}", value)
         return float(value)
 
-    def port(self, key: str) -> int:
+    def whole(self, key: str, low: int, high: int, default: int | None = None, what: str = "a whole number") -> int:
+        """An integer from ``low`` to ``high`` (``default`` when the key is absent; required without one)."""
         value = self.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-            raise self.fail(key, "a port number from 1 to 65535", value)
+        if value is None and default is not None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"{what} from {low} to {high}", value)
         return value
+
+    def port(self, key: str) -> int:
+        return self.whole(key, 1, 65535, what="a port number")
 
     def strings(self, key: str, default: tuple[str, ...] = (), choices: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.get(key)
@@ -280,15 +286,6 @@ def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Co
     return component
 
 
-def _status(t: _Table, key: str) -> int:
-    value = t.get(key)
-    if value is None:
-        return 200
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise t.fail(key, "an HTTP status code from 100 to 599", value)
-    return value
-
-
 def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table]], file: str) -> dict[str, Service]:
     services: dict[str, Service] = {}
     for c in components.values():
@@ -312,7 +309,7 @@ def _services(components: Mapping[str, Component], extra: list[tuple[str, _Table
             needs=t.strings("needs", serve.needs),
             env={**components[owner].env, **t.env("env")},
             bind_env=serve.bind_env,
-            health_status=_status(t, "health_status"),
+            health_status=t.whole("health_status", 100, 599, 200, "an HTTP status code"),
             volume_init=serve.volume_init,
         )
         t.finish(_SERVICE_KEYS)
@@ -345,12 +342,16 @@ def _check_graph(components: Mapping[str, Component], services: Mapping[str, Ser
         walk(name, ())
 
 
-def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | None = None) -> Project:
-    """Parse the configuration text. ``exists`` checks repository paths (skipped when None)."""
+def _toml(text: str, file: str) -> dict[str, object]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"{file}: not valid TOML: {e}") from None
+
+
+def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | None = None) -> Project:
+    """Parse the configuration text. ``exists`` checks repository paths (skipped when None)."""
+    data = _toml(text, file)
     root = _Table(data, "", file)
     project = root.opt_table("project") or _Table({}, "project", file)
     components: dict[str, Component] = {}
@@ -446,19 +447,9 @@ class Environment:
         }
 
 
-def _whole(t: _Table, key: str, low: int, high: int) -> int:
-    value = t.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise t.fail(key, f"a whole number from {low} to {high}", value)
-    return value
-
-
 def parse_environment(text: str, name: str, project: Project, file: str) -> Environment:
     """Parse one environments/<name>.toml; ports and URLs must name services that can be served."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"{file}: not valid TOML: {e}") from None
+    data = _toml(text, file)
     root = _Table(data, "", file)
     log_level = root.text("log_level", "info")
     if log_level not in LOG_LEVELS:
@@ -485,13 +476,9 @@ def parse_environment(text: str, name: str, project: Project, file: str) -> Envi
         urls=urls,
         limits=Limits(
             cpus=limits.number("cpus", 1.0, 0.1, 256),
-            memory_mb=_whole(limits, "memory_mb", 16, 1_048_576) if limits.get("memory_mb") is not None else 512,
-            max_layer_bytes=_whole(limits, "max_layer_bytes", 1, 2**40)
-            if limits.get("max_layer_bytes") is not None
-            else 16 * 1024 * 1024,
-            core_timeout_ms=_whole(limits, "core_timeout_ms", 1, 600_000)
-            if limits.get("core_timeout_ms") is not None
-            else 2000,
+            memory_mb=limits.whole("memory_mb", 16, 1_048_576, 512),
+            max_layer_bytes=limits.whole("max_layer_bytes", 1, 2**40, 16 * 1024 * 1024),
+            core_timeout_ms=limits.whole("core_timeout_ms", 1, 600_000, 2000),
         ),
         env=root.env("env"),
     )

@@ -181,7 +181,7 @@ class HostRunner:
     ) -> AsyncGenerator[str, None]:
         """Start one service (on ``port``, 0: a free one); yields its URL once healthy; always stops it."""
         port = port or free_port()
-        extra = {**spec.env, **{k: v for k, v in urls.items()}, spec.port_env: str(port)}
+        extra = {**spec.env, **urls, spec.port_env: str(port)}
         if spec.bind_env:
             extra[spec.bind_env] = LOOPBACK
         if spec.data_env:
