@@ -7,8 +7,13 @@
 #   development: docker build -f dockerfiles/api.Dockerfile --target development -t jessy-api:dev .
 #     docker run -v "$PWD/services/jessy-api:/src" -v jessy-data:/data:ro -p 3000:3000 jessy-api:dev
 
+# Base images: build arguments, so a mirror or an air-gapped registry can stand in for them
+# (jessy-ci passes them from [images] of jessy-ci.toml; docker build --build-arg GO_IMAGE=…).
+ARG GO_IMAGE=golang:1.26-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
 # ---- builder: native toolchain, cross-compiles for TARGETOS/TARGETARCH ----
-FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS builder
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS builder
 WORKDIR /src
 # Dependency layer first (the module has no requirements today, so go.sum is absent).
 COPY services/jessy-api/go.mod ./
@@ -24,7 +29,7 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/jessy-api .
 
 # ---- development: hot reload with air on a mounted source tree ----
-FROM golang:1.26-bookworm AS development
+FROM ${GO_IMAGE} AS development
 ARG AIR_VERSION=v1.67.4
 RUN go install github.com/air-verse/air@${AIR_VERSION}
 WORKDIR /src
@@ -39,7 +44,7 @@ EXPOSE 3000
 CMD ["air"]
 
 # ---- production: static binary on distroless, non-root, read-only rootfs ----
-FROM gcr.io/distroless/static-debian12:nonroot AS production
+FROM ${RUNTIME_IMAGE} AS production
 COPY --from=builder /out/jessy-api /usr/local/bin/jessy-api
 ENV JESSY_API_PORT=3000 \
     JESSY_DATA_DIR=/data

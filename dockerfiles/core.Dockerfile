@@ -4,8 +4,13 @@
 # Stages: builder (release binary, cross-compiled natively, no emulation),
 #         development (cargo watch on a mounted source tree), production (distroless).
 
+# Base images: build arguments, so a mirror or an air-gapped registry can stand in for them
+# (jessy-ci passes them from [images] of jessy-ci.toml; docker build --build-arg RUST_IMAGE=…).
+ARG RUST_IMAGE=rust:1.95-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
 # ---------------------------------------------------------------------------
-FROM --platform=$BUILDPLATFORM rust:1.95-bookworm AS builder
+FROM --platform=$BUILDPLATFORM ${RUST_IMAGE} AS builder
 ARG TARGETPLATFORM
 ARG TARGETARCH
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -71,7 +76,7 @@ EXPOSE 8080
 CMD ["cargo", "watch", "-x", "run"]
 
 # ---------------------------------------------------------------------------
-FROM gcr.io/distroless/cc-debian12:nonroot AS production
+FROM ${RUNTIME_IMAGE} AS production
 LABEL org.opencontainers.image.title="jessy-core" \
       org.opencontainers.image.description="Jessy core service: dimensional layers stored as memory-mapped files"
 COPY --from=builder /out/jessy-core /usr/local/bin/jessy-core

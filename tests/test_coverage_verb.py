@@ -117,10 +117,10 @@ def test_a_malformed_report_is_a_failure_naming_the_component(project: config.Pr
     assert report.gate_failures[0].startswith("coverage jessy-core: unreadable coverage report: lcov line 1")
 
 
-def test_the_dagger_runner_gets_cargo_llvm_cov(project: config.Project) -> None:
+def test_the_dagger_runner_gets_the_same_rust_coverage_tool_as_the_host(project: config.Project) -> None:
     runner = FakeRunner("dagger")
     coverage(project, runner, 0, "jessy-core")
-    assert runner.steps[0].command[:2] == ("cargo", "llvm-cov")
+    assert runner.steps[0].command[:2] == ("cargo", "tarpaulin")
 
 
 @pytest.mark.parametrize("threshold", [-1.0, 101.0, float("nan")])

@@ -25,7 +25,7 @@ def chain(obj: Any) -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_coverage_container_is_valid(schema: graphql.GraphQLSchema, project: config.Project) -> None:
     runner = DaggerRunner(dag.host().directory("."), run_id="schema-test")
-    steps = plan_coverage(project, project.select([]), runner.name)
+    steps = plan_coverage(project, project.select([]))
     assert [s.name for s in steps] == ["jessy-core:coverage", "jessy-api:coverage"]
     for step in steps:
         ctr = runner.container(step)
@@ -33,8 +33,7 @@ def test_every_coverage_container_is_valid(schema: graphql.GraphQLSchema, projec
     core = chain(runner.container(steps[0]))
     assert ("withEnvVariable", {"name": "PATH", "value": "${CARGO_INSTALL_ROOT}/bin:${PATH}", "expand": True}) in core
     execs = [args["args"] for name, args in core if name == "withExec"]
-    assert ["rustup", "component", "add", "llvm-tools-preview"] in execs
-    assert execs[-1][:2] == ["cargo", "llvm-cov"] and "/jessy-reports/lcov.info" in execs[-1]
+    assert execs[-1][:2] == ["cargo", "tarpaulin"] and "/jessy-reports" in execs[-1]
     api = chain(runner.container(steps[1]))
     assert any(name == "withServiceBinding" and args["alias"] == "jessy-core" for name, args in api)
 

@@ -50,9 +50,10 @@ def test_rust_steps_use_the_official_image_paths_and_a_versioned_target_cache(pr
         Cache("cargo-git", "/usr/local/cargo/git"),
         Cache("cargo-target-rust-1.95", "/cache/cargo-target", "CARGO_TARGET_DIR"),
     )
-    # dependency manifests first, fetched before the sources arrive, so that layer stays cached
-    assert step.manifests == ("services/jessy-core/Cargo.toml", "services/jessy-core/Cargo.lock")
-    assert step.setup == (("cargo", "fetch", "--locked"),)
+    # no manifests-only layer: cargo cannot even fetch without every declared target (a [[bench]]), and the
+    # registry is a cache volume, so downloads happen once anyway
+    assert step.manifests == ()
+    assert step.setup == ()
     assert step.command == ("cargo", "test", "--locked", "--no-fail-fast", "--lib", "--bins")
     assert step.junit is JunitSource.CARGO_TEST
     assert step.services == ()

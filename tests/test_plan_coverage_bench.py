@@ -1,4 +1,4 @@
-"""coverage and bench plans are pure data: the coverage tool per runner, tool caches, services, criterion, Go flags."""
+"""coverage and bench plans are pure data: one Rust coverage tool, tool caches, services, criterion, Go flags."""
 
 from __future__ import annotations
 
@@ -23,18 +23,18 @@ def script(step: Step) -> list[str]:
 
 
 def test_coverage_covers_rust_and_go_components_only(project: config.Project) -> None:
-    steps = plan_coverage(project, project.select([]), "host")
+    steps = plan_coverage(project, project.select([]))
     assert [s.name for s in steps] == ["jessy-core:coverage", "jessy-api:coverage"]
     assert all(s.kind == "coverage" for s in steps)
-    assert plan_coverage(project, project.select(["features", "jessy-ci"]), "host") == []
+    assert plan_coverage(project, project.select(["features", "jessy-ci"])) == []
 
 
-def test_rust_coverage_on_the_host_installs_tarpaulin_into_the_tools_cache(project: config.Project) -> None:
-    step = by_name(plan_coverage(project, project.select(["jessy-core"]), "host"))["jessy-core:coverage"]
+def test_rust_coverage_installs_tarpaulin_into_the_tools_cache_on_every_runner(project: config.Project) -> None:
+    step = by_name(plan_coverage(project, project.select(["jessy-core"])))["jessy-core:coverage"]
     install = ("cargo", "install", "cargo-tarpaulin", "--version", "0.37.5", "--locked")
     assert step.setup[0][: len(install)] == install
     assert step.setup[0][-2:] == ("--target-dir", "${CARGO_INSTALL_ROOT}/build")  # never locks the shared target
-    assert step.setup[-1] == ("cargo", "fetch", "--locked")
+    assert len(step.setup) == 1
     assert TOOLS in step.caches
     assert step.env["PATH"] == "${CARGO_INSTALL_ROOT}/bin:${PATH}"
     assert step.command[:5] == ("cargo", "tarpaulin", "--locked", "--engine", "llvm")  # no llvm-tools component
@@ -45,22 +45,21 @@ def test_rust_coverage_on_the_host_installs_tarpaulin_into_the_tools_cache(proje
     assert step.env["JESSY_MAX_LAYER_BYTES"] == "1048576"
 
 
-def test_rust_coverage_in_a_container_uses_cargo_llvm_cov(project: config.Project) -> None:
-    step = by_name(plan_coverage(project, project.select(["jessy-core"]), "dagger"))["jessy-core:coverage"]
-    assert step.setup[0] == ("rustup", "component", "add", "llvm-tools-preview")
-    assert step.setup[1][:6] == ("cargo", "install", "cargo-llvm-cov", "--version", "0.9.1", "--locked")
-    assert step.command == ("cargo", "llvm-cov", "--locked", "--lcov", "--output-path", "{reports}/lcov.info")
+def test_rust_coverage_needs_no_llvm_tools_component(project: config.Project) -> None:
+    """Neither this machine nor the engine's stand-in rust image has llvm-tools, and rustup cannot add it there."""
+    step = by_name(plan_coverage(project, project.select(["jessy-core"])))["jessy-core:coverage"]
+    assert not any("llvm-tools" in " ".join(argv) for argv in step.setup)
     assert step.image == "rust:1.95-bookworm"
 
 
 def test_rust_coverage_of_a_component_without_integration_tests_runs_unit_targets(project: config.Project) -> None:
     unit_only = config.Component("core", "rust", "services/jessy-core", ("unit",))
-    step = plan_coverage(project, [unit_only], "dagger")[0]
+    step = plan_coverage(project, [unit_only])[0]
     assert step.command[-2:] == ("--lib", "--bins")
 
 
 def test_go_coverage_counts_unit_and_integration_tests_with_the_core_bound(project: config.Project) -> None:
-    step = by_name(plan_coverage(project, project.select(["jessy-api"]), "host"))["jessy-api:coverage"]
+    step = by_name(plan_coverage(project, project.select(["jessy-api"])))["jessy-api:coverage"]
     words = script(step)
     assert words[:5] == ["go", "list", "-m", ">", "{reports}/go-module"]
     go_test = words[words.index("exec") + 1 :]

@@ -71,16 +71,16 @@ def test_trivy_container_over_the_tarball_with_a_locked_db_cache(
     assert "cyclonedx" in execs[2]
 
 
-def test_source_scan_step_containers(schema: graphql.GraphQLSchema) -> None:
+def test_source_scan_step_containers(schema: graphql.GraphQLSchema, project: config.Project) -> None:
     runner = DaggerRunner(dag.host().directory("."), run_id="schema-test")
     for offline in (False, True):
-        (step,) = plan_source_scan(offline)
+        (step,) = plan_source_scan(project, offline)
         ctr = runner.container(step)
         assert validate(ctr, schema, step.name) == []
         mount = next(s for s in ctr._ctx.selections if s.name == "withMountedCache")  # pyright: ignore[reportPrivateUsage]
         assert mount.args["sharing"] == dagger.CacheSharingMode.LOCKED.value
-    assert "vuln" in " ".join(plan_source_scan(False)[0].command)
-    assert "secret,misconfig" in " ".join(plan_source_scan(True)[0].command)
+    assert "vuln" in " ".join(plan_source_scan(project, False)[0].command)
+    assert "secret,misconfig" in " ".join(plan_source_scan(project, True)[0].command)
 
 
 def test_registry_auth_and_multi_platform_publish(schema: graphql.GraphQLSchema, project: config.Project) -> None:

@@ -81,4 +81,4 @@ def images_of(
 
     auth = RegistryAuth(registry, username, dag.secret(password)) if password is not None else None
     labels = oci_labels(project.source_url, commit, version, now())
-    return DaggerImages(runner.source, version=version, labels=labels, auth=auth)
+    return DaggerImages(runner.source, version=version, labels=labels, images=project.images, auth=auth)

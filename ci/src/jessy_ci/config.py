@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from jessy_ci.errors import UsageError
+from jessy_ci.imagerefs import PLATFORMS, Images, check_mirror, check_platform, normalize, parse_ref
 
 CONFIG_FILE = "jessy-ci.toml"
 LANGUAGES = ("rust", "go", "python")
@@ -90,6 +91,7 @@ class Project:
     env: Mapping[str, str]
     thresholds: Thresholds
     registry: Registry
+    images: Images = field(default_factory=Images)
 
     def select(self, names: list[str] | tuple[str, ...]) -> list[Component]:
         """The named components (all when none is named), in config order; an unknown name is a UsageError."""
@@ -342,6 +344,34 @@ def _check_graph(components: Mapping[str, Component], services: Mapping[str, Ser
         walk(name, ())
 
 
+def _images(t: _Table) -> Images:
+    """``[images]``: ``mirror`` (a registry prefix), ``platforms`` of release images, ``[images.replace]`` (a pulled
+    reference → the reference to pull instead)."""
+    mirror = t.get("mirror")
+    if mirror is not None and not isinstance(mirror, str):
+        raise t.fail("mirror", "a registry prefix like mirror.internal:5000/cache", mirror)
+    platforms = t.strings("platforms", PLATFORMS)
+    if not platforms:
+        raise t.fail("platforms", "at least one platform", [])
+    for platform in platforms:
+        check_platform(platform, f"{t.file}: {t.where}.platforms")
+    replace: dict[str, str] = {}
+    table = t.opt_table("replace")
+    entries: Mapping[str, object] = table.data if table is not None else {}
+    for ref, value in entries.items():
+        where = f"{t.file}: {t.where}.replace"
+        if not isinstance(value, str):
+            raise UsageError(f"{where}.{ref!r}: expected an image reference string, got {value!r}")
+        parse_ref(value, f"{where}.{ref!r}")
+        replace[normalize(ref, f"{where} key")] = value
+    t.finish(("mirror", "platforms", "replace"))
+    return Images(
+        mirror=check_mirror(mirror, f"{t.file}: {t.where}.mirror") if mirror else "",
+        replace=replace,
+        platforms=platforms,
+    )
+
+
 def _toml(text: str, file: str) -> dict[str, object]:
     try:
         return tomllib.loads(text)
@@ -373,6 +403,7 @@ def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | No
     reg = root.opt_table("registry") or _Table({}, "registry", file)
     registry = Registry(address=reg.text("address", ""), username=reg.text("username", ""))
     reg.finish(("address", "username"))
+    images = _images(root.opt_table("images") or _Table({}, "images", file))
     result = Project(
         name=project.text("name", "jessy"),
         source_url=project.text("source", ""),
@@ -381,9 +412,10 @@ def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | No
         env=root.env("env"),
         thresholds=thresholds,
         registry=registry,
+        images=images,
     )
     project.finish(("name", "source"))
-    root.finish(("project", "components", "services", "env", "thresholds", "registry"))
+    root.finish(("project", "components", "services", "env", "thresholds", "registry", "images"))
     return result
 
 

@@ -178,10 +178,13 @@ class JessyCi:
 
     @function  # pyright: ignore[reportArgumentType]
     @check
-    async def build(self, git: rel.GitArg, component: ComponentsArg = None) -> str:
-        """Every production image for linux/amd64 and linux/arm64; fails when one is over its size budget."""
-        images = await rel.images(self.source, git, await self._project())
-        return verdict(await rel.build(await self._project(), self._runner(), images, component, _log))
+    async def build(self, git: rel.GitArg, component: ComponentsArg = None, platform: rel.PlatformArg = None) -> str:
+        """Every production image for its platforms (linux/amd64 and linux/arm64 by default); fails when one is over
+        its size budget."""
+        chosen = rel.platforms(platform)
+        project = await self._project()
+        images = await rel.images(self.source, git, project, platforms=chosen)
+        return verdict(await rel.build(project, self._runner(), images, component, _log))
 
     @function
     async def build_image(
@@ -230,6 +233,7 @@ class JessyCi:
         dry_run: Annotated[bool, Doc("Everything but the push")] = False,
         severity: rel.SeverityArg = None,
         ignore_unfixed: rel.IgnoreUnfixedArg = False,
+        platform: rel.PlatformArg = None,
     ) -> str:
         """Build, test, size gates, scan, then push every image with all its tags; any failure pushes nothing."""
         project = await self._project()
@@ -246,16 +250,17 @@ class JessyCi:
             severity,
             ignore_unfixed,
             _log,
+            platform,
         )
         return rel.release_text(verdict(report), report)
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
-    async def publish_dry_run(self, git: rel.GitArg) -> str:
+    async def publish_dry_run(self, git: rel.GitArg, platform: rel.PlatformArg = None) -> str:
         """The whole release with a placeholder tag, without the push."""
         project = await self._project()
         report = await rel.publish(
-            self.source, git, project, self._runner(), rel.DRY_RUN_TAG, "", "", None, True, None, False, _log
+            self.source, git, project, self._runner(), rel.DRY_RUN_TAG, "", "", None, True, None, False, _log, platform
         )
         return rel.release_text(verdict(report), report)
 

@@ -14,9 +14,10 @@ from dagger import DefaultPath, Doc
 from jessy_ci import config
 from jessy_ci.cli_release import now
 from jessy_ci.errors import UsageError
+from jessy_ci.imagerefs import check_platform
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import DaggerRunner
-from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels, production_image
+from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.execute import Notify
@@ -32,6 +33,10 @@ GitArg = Annotated[
 ]
 SeverityArg = Annotated[str | None, Doc("Severities that fail the gate, e.g. CRITICAL,HIGH (default: jessy-ci.toml)")]
 IgnoreUnfixedArg = Annotated[bool, Doc("Vulnerabilities without a fixed version do not fail the gate")]
+PlatformArg = Annotated[
+    list[str] | None,
+    Doc("Platforms of the images, e.g. linux/amd64 (repeatable; default: [images] platforms of jessy-ci.toml)"),
+]
 DRY_RUN_REGISTRY = "localhost/jessy-ci-dry-run"
 
 
@@ -45,9 +50,10 @@ async def images(
     project: config.Project,
     version: str = "dev",
     auth: RegistryAuth | None = None,
+    platforms: tuple[str, ...] | None = None,
 ) -> DaggerImages:
     labels = oci_labels(project.source_url, await commit_of(git), version, now())
-    return DaggerImages(source, version=version, labels=labels, auth=auth)
+    return DaggerImages(source, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth)
 
 
 async def build(
@@ -56,16 +62,19 @@ async def build(
     return await run_build(project, runner, list(component or []), log, images=backend)
 
 
+def platforms(requested: list[str] | None) -> tuple[str, ...] | None:
+    """``--platform`` values, checked; None: the platforms of jessy-ci.toml."""
+    return tuple(check_platform(p, "--platform") for p in requested) if requested else None
+
+
 async def build_image(
     source: dagger.Directory, git: dagger.GitRepository, project: config.Project, component: str, platform: str
 ) -> dagger.Container:
     selected = project.select([component])[0]
     if selected.dockerfile is None:
         raise UsageError(f"--component {component!r}: has no dockerfile in jessy-ci.toml; expected an image component")
-    if platform not in ("linux/amd64", "linux/arm64"):
-        raise UsageError(f"--platform {platform!r}: expected linux/amd64 or linux/arm64")
-    labels = oci_labels(project.source_url, await commit_of(git), "dev", now())
-    return production_image(source, selected, platform, "dev", labels)
+    backend = await images(source, git, project, platforms=(check_platform(platform, "--platform"),))
+    return backend.variants(selected, await backend.base_images(selected))[0]
 
 
 async def options(
@@ -103,8 +112,10 @@ async def publish(
     severity: str | None,
     ignore_unfixed: bool,
     log: Notify,
+    platform: list[str] | None = None,
 ) -> Report:
     """Every input is checked before any work: tag, commit, registry, credentials (unless a dry run)."""
+    chosen = platforms(platform)
     if dry_run and not (registry or project.registry.address):
         registry = DRY_RUN_REGISTRY
     plan = prepare(project, tag, await commit_of(git), registry)
@@ -113,7 +124,7 @@ async def publish(
         raise UsageError("--username and --password: expected both to push (or --dry-run)")
     gate = await options(source, project, severity, ignore_unfixed)
     auth = RegistryAuth(plan.registry, user, password) if password is not None and user else None
-    backend = await images(source, git, project, plan.tag.version, auth)
+    backend = await images(source, git, project, plan.tag.version, auth, chosen)
     return await run_publish(project, runner, log, images=backend, plan=plan, options=gate, dry_run=dry_run)
 
 

@@ -20,8 +20,9 @@ import dagger
 from dagger import dag
 
 from jessy_ci.config import Component
+from jessy_ci.imagerefs import Images, dockerfile_images
 from jessy_ci.runners.dagger import cache_sharing
-from jessy_ci.runners.images import PLATFORMS, ScanOutput
+from jessy_ci.runners.images import ScanOutput
 from jessy_ci.toolchains import trivy
 
 TARBALL = "/scan/image.tar"
@@ -38,27 +39,34 @@ def oci_labels(source_url: str, revision: str, version: str, created: str) -> di
 
 
 def production_image(
-    source: dagger.Directory, component: Component, platform: str, version: str, labels: Mapping[str, str]
+    source: dagger.Directory,
+    component: Component,
+    platform: str,
+    version: str,
+    labels: Mapping[str, str],
+    base_images: Mapping[str, str] | None = None,
 ) -> dagger.Container:
+    """``base_images``: build arguments naming the Dockerfile's base images where they are pulled from instead."""
     if component.dockerfile is None:
         raise ValueError(f"component {component.name} has no dockerfile")
+    args = {"VERSION": version, **(base_images or {})}
     ctr = source.docker_build(
         dockerfile=component.dockerfile,
         target="production",
         platform=dagger.Platform(platform),
-        build_args=[dagger.BuildArg(name="VERSION", value=version)],
+        build_args=[dagger.BuildArg(name=name, value=value) for name, value in args.items()],
     )
     for key, value in labels.items():
         ctr = ctr.with_label(key, value)
     return ctr
 
 
-def trivy_container(image: dagger.Container) -> dagger.Container:
+def trivy_container(image: dagger.Container, trivy_image: str = trivy.IMAGE) -> dagger.Container:
     """Trivy's JSON report, SARIF and SBOM of the image, in ``/out`` (scans exit 0: the gate decides)."""
     db = trivy.DB_CACHE
     ctr = (
         dag.container()
-        .from_(trivy.IMAGE)
+        .from_(trivy_image)
         .with_mounted_cache(db.path, dag.cache_volume(db.name), sharing=cache_sharing(db))
         .with_env_variable(db.env or "TRIVY_CACHE_DIR", db.path)
         .with_file(TARBALL, image.as_tarball())
@@ -95,19 +103,29 @@ class DaggerImages:
         *,
         version: str,
         labels: Mapping[str, str],
-        platforms: tuple[str, ...] = PLATFORMS,
+        images: Images | None = None,
+        platforms: tuple[str, ...] | None = None,
         auth: RegistryAuth | None = None,
     ) -> None:
         self.source = source
         self.version = version
         self.labels = dict(labels)
-        self.platforms = platforms
+        self.images = images or Images()
+        self.platforms = platforms or self.images.platforms
         self.auth = auth
         self._built: dict[str, list[dagger.Container]] = {}
 
-    def variants(self, component: Component) -> list[dagger.Container]:
+    def variants(self, component: Component, base_images: Mapping[str, str] | None = None) -> list[dagger.Container]:
         """One production image per platform (pure query building)."""
-        return [production_image(self.source, component, p, self.version, self.labels) for p in self.platforms]
+        return [
+            production_image(self.source, component, p, self.version, self.labels, base_images) for p in self.platforms
+        ]
+
+    async def base_images(self, component: Component) -> dict[str, str]:
+        if component.dockerfile is None:
+            return {}
+        text = await self.source.file(component.dockerfile).contents()
+        return dockerfile_images(text).build_args(self.images)
 
     def _images(self, component: Component) -> list[dagger.Container]:
         if component.name not in self._built:
@@ -115,7 +133,7 @@ class DaggerImages:
         return self._built[component.name]
 
     async def build(self, component: Component) -> None:
-        variants = self.variants(component)
+        variants = self.variants(component, await self.base_images(component))
         built: list[dagger.Container | None] = [None] * len(variants)
 
         async def one(index: int) -> None:
@@ -130,7 +148,7 @@ class DaggerImages:
         return max([await image.as_tarball().size() for image in self._images(component)])
 
     async def scan(self, component: Component) -> ScanOutput:
-        ctr = await trivy_container(self._images(component)[0]).sync()
+        ctr = await trivy_container(self._images(component)[0], self.images.resolve(trivy.IMAGE)).sync()
         json_text, sarif, sbom = [await ctr.file(path).contents() for path in (SCAN_JSON, SCAN_SARIF, SBOM)]
         return ScanOutput(json_text.encode(), sarif.encode(), sbom.encode())
 

@@ -11,8 +11,6 @@ from typing import Protocol
 
 from jessy_ci.config import Component
 
-PLATFORMS = ("linux/amd64", "linux/arm64")
-
 
 @dataclass(frozen=True)
 class ScanOutput:

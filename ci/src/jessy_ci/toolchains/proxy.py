@@ -11,8 +11,13 @@ from collections.abc import Mapping
 
 from jessy_ci.steps import Proxy, ServiceSpec
 
-IMAGE = "alpine:3.22"
-SOCAT = ("apk", "add", "--no-cache", "socat")
+IMAGE = "debian:bookworm-slim"
+SOCAT = (
+    "sh",
+    "-c",
+    "apt-get update -qq && apt-get install -y -qq --no-install-recommends socat >/dev/null "
+    "&& rm -rf /var/lib/apt/lists/*",
+)
 
 
 def proxy(specs: tuple[ServiceSpec, ...], ports: Mapping[str, int] | None = None) -> Proxy:

@@ -19,11 +19,10 @@ CACHES = (
     Cache("cargo-git", "/usr/local/cargo/git"),
     Cache(f"cargo-target-rust-{RUST_VERSION}", TARGET_DIR, env="CARGO_TARGET_DIR"),
 )
-# Cargo subcommands installed by steps (cargo-tarpaulin, cargo-llvm-cov) live in a cache, keyed by the toolchain
+# Cargo subcommands installed by steps (cargo-tarpaulin) live in a cache, keyed by the toolchain
 # version like the target dir; `cargo install` of a pinned version that is already there is a no-op.
 TOOLS = Cache(f"cargo-tools-rust-{RUST_VERSION}", "/cache/cargo-tools", env="CARGO_INSTALL_ROOT")
 TARPAULIN_VERSION = "0.37.5"
-LLVM_COV_VERSION = "0.9.1"
 COVERAGE_FILE = "lcov.info"  # the coverage step's lcov tracefile, in {reports}
 CRITERION_DIR = "criterion"  # CRITERION_HOME of the bench step, in {reports}
 _CLEAN_WORKSPACE = ("cargo", "clean", "--release", "--workspace")
@@ -32,10 +31,6 @@ _TEST_SELECTION: dict[str, tuple[str, ...]] = {
     "unit": ("--lib", "--bins"),
     "integration": ("--test", "*"),
 }
-
-
-def _manifests(c: Component) -> tuple[str, ...]:
-    return (f"{c.path}/Cargo.toml", f"{c.path}/Cargo.lock")
 
 
 @dataclass(frozen=True)
@@ -52,8 +47,6 @@ class Rust:
             workdir=c.path,
             sources=(c.path,),
             caches=CACHES,
-            manifests=_manifests(c),
-            setup=(("cargo", "fetch", "--locked"),),
         )
 
     def lint(self, component: Component) -> list[Step]:
@@ -61,11 +54,10 @@ class Rust:
             replace(
                 self._step(component, "fmt", ("cargo", "fmt", "--all", "--check")),
                 setup=(("rustup", "component", "add", "rustfmt"),),
-                manifests=(),
             ),
             replace(
                 self._step(component, "clippy", ("cargo", "clippy", "--locked", "--all-targets", *_DENY_WARNINGS)),
-                setup=(("rustup", "component", "add", "clippy"), ("cargo", "fetch", "--locked")),
+                setup=(("rustup", "component", "add", "clippy"),),
             ),
         ]
 
@@ -85,41 +77,33 @@ class Rust:
         )
         return replace(self._step(component, "release", ("sh", "-c", script)), setup=())
 
-    def coverage(self, component: Component, runner: str) -> Step:
-        """Line coverage of the unit and integration tests (binaries the tests start included) as lcov.
-
-        The host has no llvm-tools rustup component: there cargo-tarpaulin (its own LLVM profile reader) runs; in a
-        container, cargo-llvm-cov with the llvm-tools-preview component. Either is installed into the tools cache on
-        first use (a compile of some minutes), then reused."""
+    def coverage(self, component: Component) -> Step:
+        """Line coverage of the unit and integration tests (binaries the tests start included) as lcov, with
+        cargo-tarpaulin's LLVM engine (``-C instrument-coverage`` and its own profile reader). It needs no
+        ``llvm-tools`` rustup component, which neither this machine nor the engine's stand-in rust image has, so the
+        host and the containers run the same tool. Installed into the tools cache on first use (a compile of some
+        minutes), then reused."""
         targets = () if "integration" in component.tests else _TEST_SELECTION["unit"]
-        report = f"{REPORTS_PLACEHOLDER}/{COVERAGE_FILE}"
-        if runner == "host":
-            setup: tuple[tuple[str, ...], ...] = (_install("cargo-tarpaulin", TARPAULIN_VERSION),)
-            command: tuple[str, ...] = (
-                "cargo",
-                "tarpaulin",
-                "--locked",
-                "--engine",
-                "llvm",
-                "--skip-clean",
-                "--target-dir",
-                "${CARGO_TARGET_DIR}/tarpaulin",
-                "--out",
-                "Lcov",
-                "--output-dir",
-                REPORTS_PLACEHOLDER,
-                *targets,
-            )
-        else:
-            setup = (
-                ("rustup", "component", "add", "llvm-tools-preview"),
-                _install("cargo-llvm-cov", LLVM_COV_VERSION),
-            )
-            command = ("cargo", "llvm-cov", "--locked", "--lcov", "--output-path", report, *targets)
+        setup = (_install("cargo-tarpaulin", TARPAULIN_VERSION),)
+        command = (
+            "cargo",
+            "tarpaulin",
+            "--locked",
+            "--engine",
+            "llvm",
+            "--skip-clean",
+            "--target-dir",
+            "${CARGO_TARGET_DIR}/tarpaulin",
+            "--out",
+            "Lcov",
+            "--output-dir",
+            REPORTS_PLACEHOLDER,
+            *targets,
+        )
         step = self._step(component, "coverage", command)
         return replace(
             step,
-            setup=(*setup, *step.setup),
+            setup=setup,
             caches=(*step.caches, TOOLS),
             env={**step.env, "PATH": f"${{{TOOLS.env}}}/bin:${{PATH}}"},
             junit=JunitSource.CARGO_TEST,

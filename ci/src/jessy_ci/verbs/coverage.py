@@ -84,7 +84,7 @@ async def run_coverage(
     """Coverage of the selected components (default: every Rust and Go component; Python components have none),
     gated on ``threshold`` percent (default: ``[thresholds] coverage`` of jessy-ci.toml)."""
     limit = project.thresholds.coverage if threshold is None else check_threshold(threshold)
-    steps = plan_coverage(project, project.select(components), runner.name)
+    steps = plan_coverage(project, project.select(components))
     if not steps:
         raise UsageError(f"--component {' '.join(components)}: no coverage for these; expected a rust or go component")
     results: dict[str, RunResult] = {}

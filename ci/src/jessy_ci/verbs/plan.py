@@ -11,7 +11,8 @@ from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, repo,
 
 
 def _with_project_env(step: Step, project: Project) -> Step:
-    return replace(step, env={**project.env, **step.env})
+    """The project's env under the step's own, and its image pulled from where jessy-ci.toml says."""
+    return replace(step, env={**project.env, **step.env}, image=project.images.resolve(step.image))
 
 
 def _specs(project: Project, services: list[Service], env: Mapping[str, str] | None = None) -> tuple[ServiceSpec, ...]:
@@ -19,7 +20,9 @@ def _specs(project: Project, services: list[Service], env: Mapping[str, str] | N
     for service in services:
         owner = project.components[service.component]
         spec = for_language(owner.language).service(service, owner)
-        specs.append(replace(spec, env={**project.env, **(env or {}), **spec.env}))
+        specs.append(
+            replace(spec, env={**project.env, **(env or {}), **spec.env}, image=project.images.resolve(spec.image))
+        )
     return tuple(specs)
 
 
@@ -68,18 +71,17 @@ def plan_release_builds(project: Project, components: list[Component]) -> list[S
     return [_with_project_env(s, project) for s in steps]
 
 
-def plan_source_scan(offline: bool) -> list[Step]:
+def plan_source_scan(project: Project, offline: bool) -> list[Step]:
     """Trivy over the repository's files (``offline``: secret and misconfiguration scanners only)."""
-    return [trivy.source_scan(offline)]
+    return [_with_project_env(trivy.source_scan(offline), project)]
 
 
-def plan_coverage(project: Project, components: list[Component], runner: str) -> list[Step]:
-    """One coverage step per selected Rust or Go component (unit and integration tests, services bound). Rust's
-    coverage tool depends on the runner (``host``: cargo-tarpaulin; a container: cargo-llvm-cov)."""
+def plan_coverage(project: Project, components: list[Component]) -> list[Step]:
+    """One coverage step per selected Rust or Go component (unit and integration tests, services bound)."""
     steps: list[Step] = []
     for c in components:
         if c.language == "rust":
-            steps.append(rust.RUST.coverage(c, runner))
+            steps.append(rust.RUST.coverage(c))
         elif c.language == "go":
             steps.append(go.GO.coverage(c, service_specs(project, c)))
     return [_with_project_env(s, project) for s in steps]

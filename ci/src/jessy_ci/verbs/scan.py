@@ -94,14 +94,14 @@ def run_scan_reports(files: Mapping[str, bytes], options: ScanOptions) -> Report
     return finish(report)
 
 
-async def _source_scan(report: Report, runner: Runner, notify: Notify, options: ScanOptions) -> None:
+async def _source_scan(report: Report, project: Project, runner: Runner, notify: Notify, options: ScanOptions) -> None:
     offline = runner.name == "host"
     raw: dict[str, RunResult] = {}
 
     def keep(step: Step, result: RunResult) -> None:
         raw[step.name] = result
 
-    steps = plan_source_scan(offline)
+    steps = plan_source_scan(project, offline)
     part = await run_steps("scan", steps, runner, notify, on_result=keep)
     report.steps += part.steps
     report.files.update(part.files)
@@ -159,7 +159,7 @@ async def run_scan(
     """The source scan (on any runner) and, with an image backend, every selected production image."""
     selected = image_components(project.select(components))
     report = Report(verb="scan")
-    await _source_scan(report, runner, notify, options)
+    await _source_scan(report, project, runner, notify, options)
     if images is None:
         report.notes.append(
             "image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`"
