@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from jessy_ci.gates import trivy as trivy_gate
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
 from jessy_ci.runners.images import ScanOutput
-from jessy_ci.steps import JunitSource, Step
+from jessy_ci.steps import JunitSource, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan_reports
@@ -50,6 +51,7 @@ class FakeImages:
     broken: set[str] = field(default_factory=set[str])
     pushed: list[str] = field(default_factory=list[str])
     calls: list[str] = field(default_factory=list[str])
+    dead: set[str] = field(default_factory=set[str])
     platforms: tuple[str, ...] = ("linux/amd64", "linux/arm64")
 
     async def build(self, component: Component) -> None:
@@ -64,6 +66,12 @@ class FakeImages:
     async def scan(self, component: Component) -> ScanOutput:
         self.calls.append(f"scan {component.name}")
         return ScanOutput(self.scans.get(component.name, CLEAN), b'{"version": "2.1.0"}', b'{"bomFormat": "CycloneDX"}')
+
+    async def boot(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probe_image: str
+    ) -> dict[str, int | None]:
+        self.calls.append(f"boot {','.join(s.name for s in specs)} from {probe_image}")
+        return {s.name: None if s.name in self.dead else s.health_status for s in specs}
 
     async def push(self, component: Component, references: list[str]) -> list[str]:
         self.calls.append(f"push {component.name}")
@@ -153,7 +161,7 @@ def test_everything_passes_then_every_image_is_pushed_with_every_tag(project: co
 
 @pytest.mark.parametrize(
     "break_it",
-    ["build", "test", "size", "scan"],
+    ["build", "test", "size", "scan", "boot"],
 )
 def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break_it: str) -> None:
     images, runner = FakeImages(), FakeRunner()
@@ -163,6 +171,8 @@ def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break
         runner.failing.add("jessy-core:unit")
     elif break_it == "size":
         images.sizes["jessy-core"] = 150_000_000
+    elif break_it == "boot":
+        images.dead.add("jessy-api")
     else:
         images.scans["jessy-api"] = critical("openssl")
     report = publish(project, images, runner)
@@ -175,6 +185,7 @@ def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break
         "test": "jessy-core:unit: failed",
         "size": "image jessy-core: 150.0 MB > budget 100 MB",
         "scan": "scan jessy-api: vulnerability CVE-2099-0001 openssl 1.0 → 1.1 CRITICAL (img)",
+        "boot": "jessy-api:boot: failed (GET /api/health → no answer, expected 200)",
     }[break_it]
     assert expected in failures
     assert "nothing was pushed" in " ".join(report.notes)
@@ -197,6 +208,22 @@ def test_dry_run_runs_every_gate_and_pushes_nothing(project: config.Project) -> 
     assert images.pushed == []
     assert {"scan jessy-core", "scan jessy-api", "size jessy-core"} <= set(images.calls)
     assert "dry run" in " ".join(report.notes)
+
+
+def test_build_boots_every_service_image_with_the_images_it_needs(project: config.Project) -> None:
+    images = FakeImages()
+    report = anyio.run(lambda: run_build(project, FakeRunner(), [], lambda _: None, images=images))
+    assert "boot jessy-core,jessy-api from python:3.11-slim-bookworm" in images.calls
+    boots = {s.name: s.detail for s in report.steps if s.kind == "boot"}
+    assert boots == {"jessy-core:boot": "GET /health → 200", "jessy-api:boot": "GET /api/health → 200"}
+
+
+def test_build_of_an_image_without_the_image_it_needs_leaves_its_boot_out(project: config.Project) -> None:
+    images = FakeImages()
+    report = anyio.run(lambda: run_build(project, FakeRunner(), ["jessy-api"], lambda _: None, images=images))
+    assert not any(c.startswith("boot") for c in images.calls)
+    assert "boot jessy-api: left out, it needs an image not built here" in report.notes
+    assert report.passed
 
 
 def test_build_gates_size_budgets(project: config.Project) -> None:

@@ -111,8 +111,10 @@ def _run_verb(
     runner_name: str | None,
     reports: Path,
     verb: Callable[[Project, Runner], Awaitable[Report]],
+    inputs: dict[str, Path] | None = None,
 ) -> None:
-    """Load the config, pick the runner, run the verb, write the reports, print the summary, raise on failure."""
+    """Load the config, pick the runner, run the verb, write the reports, print the summary, raise on failure.
+    ``inputs``: folders handed to the runner by name (a prepared Trivy DB)."""
     import anyio
 
     from jessy_ci.config import load
@@ -125,10 +127,10 @@ def _run_verb(
         if kind == "host":
             from jessy_ci.runners.host import HostRunner
 
-            return await verb(project, HostRunner(root))
+            return await verb(project, HostRunner(root, inputs=inputs))
         from jessy_ci.runners.dagger import connected_runner
 
-        async with connected_runner(root) as runner:
+        async with connected_runner(root, inputs or {}) as runner:
             return await verb(project, runner)
 
     report = anyio.run(main)
@@ -248,6 +250,25 @@ IgnoreFileOption = Annotated[
     Path | None,
     typer.Option("--ignore-file", metavar="FILE", help="Trivy ignore file. Default: .trivyignore of the repository."),
 ]
+PlatformOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        metavar="OS/ARCH",
+        help="Platform of the images, e.g. linux/amd64 (repeatable). Default: [images] platforms of jessy-ci.toml.",
+        show_default=False,
+    ),
+]
+TrivyDbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trivy-db",
+        metavar="DIR",
+        help="A prepared Trivy cache folder (db/trivy.db, db/metadata.json): every scanner runs on it, nothing is "
+        "downloaded (air-gapped; on the host it adds the vulnerability scanner).",
+        show_default=False,
+    ),
+]
 
 
 def _show(report: Report, reports: Path) -> None:
@@ -265,16 +286,19 @@ def build(
     runner: RunnerOption = None,
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
+    platform: PlatformOption = None,
 ) -> None:
     """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
     from jessy_ci.cli_release import images_of
+    from jessy_ci.imagerefs import requested_platforms
     from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.build import run_build
 
     commit = head_commit(_root())
+    chosen = requested_platforms(platform)
 
     def verb(p: Project, r: Runner) -> Awaitable[Report]:
-        images = images_of(r, p, version="dev", commit=commit)
+        images = images_of(r, p, version="dev", commit=commit, platforms=chosen)
         return run_build(p, r, list(component or []), _notice, images=images)
 
     _run_verb(runner, reports, verb)
@@ -288,6 +312,7 @@ def scan(
     severity: SeverityOption = None,
     ignore_unfixed: IgnoreUnfixedOption = False,
     ignore_file: IgnoreFileOption = None,
+    trivy_db: TrivyDbOption = None,
     from_report: Annotated[
         list[Path] | None,
         typer.Option(
@@ -296,13 +321,14 @@ def scan(
     ] = None,
 ) -> None:
     """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
-    from jessy_ci.cli_release import images_of, options, read_reports
+    from jessy_ci.cli_release import images_of, options, prepared_db, read_reports
     from jessy_ci.config import load
     from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.scan import run_scan, run_scan_reports
 
     root = _root()
-    gate = options(load(root), root, severity, ignore_unfixed, ignore_file)
+    inputs = prepared_db(trivy_db)
+    gate = options(load(root), root, severity, ignore_unfixed, ignore_file, bool(inputs))
     if from_report:
         _show(run_scan_reports(read_reports(from_report), gate), reports)
         return
@@ -312,7 +338,7 @@ def scan(
         images = images_of(r, p, version="dev", commit=commit)
         return run_scan(p, r, list(component or []), _notice, images=images, options=gate)
 
-    _run_verb(runner, reports, verb)
+    _run_verb(runner, reports, verb, inputs)
 
 
 @app.command()
@@ -335,34 +361,45 @@ def publish(
     severity: SeverityOption = None,
     ignore_unfixed: IgnoreUnfixedOption = False,
     ignore_file: IgnoreFileOption = None,
+    trivy_db: TrivyDbOption = None,
+    platform: PlatformOption = None,
 ) -> None:
     """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
-    from jessy_ci.cli_release import images_of, options, secret_reference
+    from jessy_ci.cli_release import images_of, options, prepared_db, secret_reference
     from jessy_ci.config import load
+    from jessy_ci.imagerefs import requested_platforms
     from jessy_ci.toolchains.git import head_commit
-    from jessy_ci.verbs.publish import prepare, run_publish
+    from jessy_ci.verbs.publish import check_credentials, prepare, run_publish
 
     root = _root()
     project = load(root)
     plan = prepare(project, tag, head_commit(root), registry)
-    gate = options(project, root, severity, ignore_unfixed, ignore_file)
+    inputs = prepared_db(trivy_db)
+    chosen = requested_platforms(platform)
+    gate = options(project, root, severity, ignore_unfixed, ignore_file, bool(inputs))
     secret = secret_reference(password)
     user = username or project.registry.username
-    if not dry_run and (secret is None or not user):
-        raise UsageError("--username and --password: expected both to push (or --dry-run)")
+    check_credentials(user, secret is not None)
     if choose_runner(runner) != "dagger":
         raise UsageError("publish needs a Dagger engine, not the host runner; expected --runner dagger with an engine")
 
     def verb(p: Project, r: Runner) -> Awaitable[Report]:
         version = plan.tag.version
         images = images_of(
-            r, p, version=version, commit=plan.commit, registry=plan.registry, username=user, password=secret
+            r,
+            p,
+            version=version,
+            commit=plan.commit,
+            registry=plan.registry,
+            username=user,
+            password=secret,
+            platforms=chosen,
         )
         if images is None:
             raise UsageError("publish needs a Dagger engine; expected --runner dagger")
         return run_publish(p, r, _notice, images=images, plan=plan, options=gate, dry_run=dry_run)
 
-    _run_verb("dagger", reports, verb)
+    _run_verb("dagger", reports, verb, inputs)
 
 
 EnvOption = Annotated[

@@ -19,7 +19,12 @@ _SECRET_REF = re.compile(r"(env|file|cmd|op|vault|gcp|aws\+sm)://.+")
 
 
 def options(
-    project: Project, root: Path, severity: str | None, ignore_unfixed: bool, ignore_file: Path | None
+    project: Project,
+    root: Path,
+    severity: str | None,
+    ignore_unfixed: bool,
+    ignore_file: Path | None,
+    prepared_db: bool = False,
 ) -> ScanOptions:
     """The gate's options; the ignore file is ``--ignore-file`` or the repository's ``.trivyignore`` when present."""
     path = ignore_file if ignore_file is not None else root / trivy.IGNORE_FILE
@@ -29,7 +34,20 @@ def options(
             text = path.read_text(encoding="utf-8")
         except OSError as e:
             raise UsageError(f"--ignore-file {path}: cannot read: {e.strerror}; expected a .trivyignore file") from None
-    return scan_options(project, severity, ignore_unfixed, text, str(path))
+    return scan_options(project, severity, ignore_unfixed, text, str(path), prepared_db)
+
+
+def prepared_db(folder: Path | None) -> dict[str, Path]:
+    """``--trivy-db DIR`` as the runner input ``trivy-db``; a folder without a Trivy DB is bad input."""
+    if folder is None:
+        return {}
+    missing = [name for name in trivy.DB_FILES if not (folder / name).is_file()]
+    if missing:
+        raise UsageError(
+            f"--trivy-db {folder}: no {missing[0]} in it; expected a Trivy cache folder holding "
+            f"{' and '.join(trivy.DB_FILES)}"
+        )
+    return {trivy.DB_INPUT: folder.resolve()}
 
 
 def read_reports(paths: list[Path]) -> dict[str, bytes]:
@@ -67,8 +85,10 @@ def images_of(
     registry: str = "",
     username: str = "",
     password: str | None = None,
+    platforms: tuple[str, ...] | None = None,
 ) -> ImageBackend | None:
-    """The Dagger runner's image backend (labels, optional registry credentials); None on the host runner."""
+    """The Dagger runner's image backend (labels, optional registry credentials, the runner's prepared Trivy DB);
+    None on the host runner."""
     if runner.name != "dagger":
         return None
     from jessy_ci.runners.dagger import DaggerRunner
@@ -81,4 +101,12 @@ def images_of(
 
     auth = RegistryAuth(registry, username, dag.secret(password)) if password is not None else None
     labels = oci_labels(project.source_url, commit, version, now())
-    return DaggerImages(runner.source, version=version, labels=labels, images=project.images, auth=auth)
+    return DaggerImages(
+        runner.source,
+        version=version,
+        labels=labels,
+        images=project.images,
+        platforms=platforms,
+        auth=auth,
+        trivy_db=runner.inputs.get(trivy.DB_INPUT),
+    )

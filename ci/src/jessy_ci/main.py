@@ -16,9 +16,10 @@ from jessy_ci import config
 from jessy_ci import release_module as rel
 from jessy_ci.errors import ChecksFailed
 from jessy_ci.gates.bench import load_baseline
+from jessy_ci.imagerefs import requested_platforms
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.toolchains import BenchSettings, repo
+from jessy_ci.toolchains import BenchSettings, repo, trivy
 from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.ci import run_ci
 from jessy_ci.verbs.coverage import run_coverage
@@ -83,13 +84,21 @@ class JessyCi:
         Ignore(SOURCE_IGNORE),
         Doc("The repository root (default: the repository this module lives in)"),
     ]
+    trivy_db: Annotated[
+        dagger.Directory | None,
+        Doc(
+            "A prepared Trivy cache folder (db/trivy.db, db/metadata.json) for scans without any DB download, e.g. "
+            "air-gapped (default: Trivy downloads its DB into a cache volume)"
+        ),
+    ] = None
 
     async def _project(self) -> config.Project:
         text = await self.source.file(config.CONFIG_FILE).contents()
         return config.parse(text, config.CONFIG_FILE)
 
     def _runner(self) -> DaggerRunner:
-        return DaggerRunner(self.source)
+        inputs = {trivy.DB_INPUT: self.trivy_db} if self.trivy_db is not None else {}
+        return DaggerRunner(self.source, inputs=inputs)
 
     async def _lint(self, component: list[str] | None) -> Report:
         return await run_lint(await self._project(), self._runner(), list(component or []), _log)
@@ -138,7 +147,7 @@ class JessyCi:
             return await rel.build(project, runner, await rel.images(self.source, git, project), components, _log)
 
         async def scan(components: list[str]) -> Report:
-            return await rel.scan(self.source, git, project, components, None, False, _log)
+            return await rel.scan(runner, git, project, components, None, False, _log)
 
         return await run_ci(
             project,
@@ -181,7 +190,7 @@ class JessyCi:
     async def build(self, git: rel.GitArg, component: ComponentsArg = None, platform: rel.PlatformArg = None) -> str:
         """Every production image for its platforms (linux/amd64 and linux/arm64 by default); fails when one is over
         its size budget."""
-        chosen = rel.platforms(platform)
+        chosen = requested_platforms(platform)
         project = await self._project()
         images = await rel.images(self.source, git, project, platforms=chosen)
         return verdict(await rel.build(project, self._runner(), images, component, _log))
@@ -207,7 +216,7 @@ class JessyCi:
     ) -> str:
         """Trivy over the repository and every image (reports always written); fails on gated findings."""
         return verdict(
-            await rel.scan(self.source, git, await self._project(), component, severity, ignore_unfixed, _log)
+            await rel.scan(self._runner(), git, await self._project(), component, severity, ignore_unfixed, _log)
         )
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
@@ -219,7 +228,7 @@ class JessyCi:
         ignore_unfixed: rel.IgnoreUnfixedArg = False,
     ) -> dagger.Directory:
         """scan/<name>.{json,sarif}, sbom/<image>.cdx.json, summary.md: also when the gate fails."""
-        report = await rel.scan(self.source, git, await self._project(), component, severity, ignore_unfixed, _log)
+        report = await rel.scan(self._runner(), git, await self._project(), component, severity, ignore_unfixed, _log)
         return reports_directory(report)
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
@@ -238,10 +247,9 @@ class JessyCi:
         """Build, test, size gates, scan, then push every image with all its tags; any failure pushes nothing."""
         project = await self._project()
         report = await rel.publish(
-            self.source,
+            self._runner(),
             git,
             project,
-            self._runner(),
             tag,
             registry,
             username,
@@ -260,7 +268,7 @@ class JessyCi:
         """The whole release with a placeholder tag, without the push."""
         project = await self._project()
         report = await rel.publish(
-            self.source, git, project, self._runner(), rel.DRY_RUN_TAG, "", "", None, True, None, False, _log, platform
+            self._runner(), git, project, rel.DRY_RUN_TAG, "", "", None, True, None, False, _log, platform
         )
         return rel.release_text(verdict(report), report)
 

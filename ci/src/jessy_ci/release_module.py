@@ -14,14 +14,14 @@ from dagger import DefaultPath, Doc
 from jessy_ci import config
 from jessy_ci.cli_release import now
 from jessy_ci.errors import UsageError
-from jessy_ci.imagerefs import check_platform
+from jessy_ci.imagerefs import check_platform, requested_platforms
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.execute import Notify
-from jessy_ci.verbs.publish import DRY_RUN_TAG, prepare, run_publish
+from jessy_ci.verbs.publish import DRY_RUN_TAG, check_credentials, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan, scan_options
 
 __all__ = ["DRY_RUN_TAG"]
@@ -51,20 +51,24 @@ async def images(
     version: str = "dev",
     auth: RegistryAuth | None = None,
     platforms: tuple[str, ...] | None = None,
+    trivy_db: dagger.Directory | None = None,
 ) -> DaggerImages:
     labels = oci_labels(project.source_url, await commit_of(git), version, now())
-    return DaggerImages(source, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth)
+    return DaggerImages(
+        source,
+        version=version,
+        labels=labels,
+        images=project.images,
+        platforms=platforms,
+        auth=auth,
+        trivy_db=trivy_db,
+    )
 
 
 async def build(
     project: config.Project, runner: DaggerRunner, backend: DaggerImages, component: list[str] | None, log: Notify
 ) -> Report:
     return await run_build(project, runner, list(component or []), log, images=backend)
-
-
-def platforms(requested: list[str] | None) -> tuple[str, ...] | None:
-    """``--platform`` values, checked; None: the platforms of jessy-ci.toml."""
-    return tuple(check_platform(p, "--platform") for p in requested) if requested else None
 
 
 async def build_image(
@@ -78,15 +82,19 @@ async def build_image(
 
 
 async def options(
-    source: dagger.Directory, project: config.Project, severity: str | None, ignore_unfixed: bool
+    source: dagger.Directory,
+    project: config.Project,
+    severity: str | None,
+    ignore_unfixed: bool,
+    trivy_db: dagger.Directory | None,
 ) -> ScanOptions:
     found = await source.glob(trivy.IGNORE_FILE)
     text = await source.file(trivy.IGNORE_FILE).contents() if found else None
-    return scan_options(project, severity, ignore_unfixed, text, trivy.IGNORE_FILE)
+    return scan_options(project, severity, ignore_unfixed, text, trivy.IGNORE_FILE, trivy_db is not None)
 
 
 async def scan(
-    source: dagger.Directory,
+    runner: DaggerRunner,
     git: dagger.GitRepository,
     project: config.Project,
     component: list[str] | None,
@@ -94,16 +102,16 @@ async def scan(
     ignore_unfixed: bool,
     log: Notify,
 ) -> Report:
-    gate = await options(source, project, severity, ignore_unfixed)
-    backend = await images(source, git, project)
-    return await run_scan(project, DaggerRunner(source), list(component or []), log, images=backend, options=gate)
+    trivy_db = runner.inputs.get(trivy.DB_INPUT)
+    gate = await options(runner.source, project, severity, ignore_unfixed, trivy_db)
+    backend = await images(runner.source, git, project, trivy_db=trivy_db)
+    return await run_scan(project, runner, list(component or []), log, images=backend, options=gate)
 
 
 async def publish(
-    source: dagger.Directory,
+    runner: DaggerRunner,
     git: dagger.GitRepository,
     project: config.Project,
-    runner: DaggerRunner,
     tag: str,
     registry: str,
     username: str,
@@ -114,17 +122,18 @@ async def publish(
     log: Notify,
     platform: list[str] | None = None,
 ) -> Report:
-    """Every input is checked before any work: tag, commit, registry, credentials (unless a dry run)."""
-    chosen = platforms(platform)
+    """Every input is checked before any work: tag, commit, registry, platforms, credentials (both or none: a
+    registry without authentication takes neither)."""
+    chosen = requested_platforms(platform)
     if dry_run and not (registry or project.registry.address):
         registry = DRY_RUN_REGISTRY
     plan = prepare(project, tag, await commit_of(git), registry)
     user = username or project.registry.username
-    if not dry_run and (password is None or not user):
-        raise UsageError("--username and --password: expected both to push (or --dry-run)")
-    gate = await options(source, project, severity, ignore_unfixed)
-    auth = RegistryAuth(plan.registry, user, password) if password is not None and user else None
-    backend = await images(source, git, project, plan.tag.version, auth, chosen)
+    check_credentials(user, password is not None)
+    trivy_db = runner.inputs.get(trivy.DB_INPUT)
+    gate = await options(runner.source, project, severity, ignore_unfixed, trivy_db)
+    auth = RegistryAuth(plan.registry, user, password) if password is not None else None
+    backend = await images(runner.source, git, project, plan.tag.version, auth, chosen, trivy_db)
     return await run_publish(project, runner, log, images=backend, plan=plan, options=gate, dry_run=dry_run)
 
 

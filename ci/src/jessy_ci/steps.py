@@ -67,6 +67,10 @@ class ServiceSpec:
     health_status: int = 200
     init: tuple[Argv, ...] = ()
 
+    def init_arguments(self) -> tuple[Argv, ...]:
+        """The ``init`` commands without the service's own command: what its image's entrypoint takes."""
+        return tuple(argv[len(self.command) :] for argv in self.init)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -77,6 +81,8 @@ class Step:
     - ``sources``: repository paths the step needs (relative to the repo root).
     - ``fail_on_output``: the command succeeds only when it also prints nothing (``gofmt -l``).
     - ``secrets``: env variable name → secret name; values are handed to the runner, never stored here.
+    - ``inputs``: env variable name → the name of a folder the runner was given (a prepared Trivy DB): the Dagger
+      runner mounts it and points the variable at it, the host runner points the variable at the local folder.
     """
 
     name: str
@@ -94,6 +100,7 @@ class Step:
     services: tuple[ServiceSpec, ...] = ()
     data_env: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict[str, str])
+    inputs: Mapping[str, str] = field(default_factory=dict[str, str])
     junit: JunitSource = JunitSource.NONE
     fail_on_output: bool = False
 

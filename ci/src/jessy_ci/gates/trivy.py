@@ -309,3 +309,25 @@ def summary_markdown(name: str, result: GateResult) -> str:
             for f in result.failing
         ]
     return "\n".join(lines) + "\n"
+
+
+_DB_DOWNLOAD = re.compile(r"failed to download (?:vulnerability DB|artifact from (?P<repo>\S+?):?\s)")
+_FATAL = re.compile(r"\bFATAL\b\s*(?P<message>.*)")
+
+
+def explain_failure(output: str) -> str:
+    """One line on why Trivy failed, from its output: the vulnerability DB that could not be downloaded (and what
+    to do), else Trivy's FATAL message, else its last line."""
+    found = _DB_DOWNLOAD.search(output)
+    if found is not None:
+        repo = found.group("repo") or "its DB repository"
+        return (
+            f"Trivy could not download its vulnerability DB from {repo} (no network or a blocked registry); "
+            "give it a prepared DB: --trivy-db DIR (a Trivy cache folder holding db/trivy.db)"
+        )
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in lines:
+        fatal = _FATAL.search(line)
+        if fatal is not None:
+            return f"Trivy failed: {fatal.group('message')}"[:300]
+    return f"Trivy failed: {lines[-1]}"[:300] if lines else "Trivy failed without output"

@@ -23,6 +23,7 @@ from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Proxy, ServiceSpec,
 
 SRC = "/src"
 REPORTS_DIR = "/jessy-reports"
+INPUTS_DIR = "/jessy-inputs"
 DATA_DIR = "/data"
 ANY_HOST = "0.0.0.0"
 # What never goes into a container: build outputs, VCS data, local environments and reports.
@@ -68,10 +69,12 @@ class DaggerRunner:
         source: dagger.Directory,
         *,
         secrets: Mapping[str, dagger.Secret] | None = None,
+        inputs: Mapping[str, dagger.Directory] | None = None,
         run_id: str | None = None,
     ) -> None:
         self.source = source
         self.secrets = dict(secrets or {})
+        self.inputs = dict(inputs or {})
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     # --- query building (pure) ----------------------------------------------------------------------------------
@@ -157,6 +160,9 @@ class DaggerRunner:
             ctr = self._bind(ctr, spec, specs, volume)
         for env, name in step.secrets.items():
             ctr = ctr.with_secret_variable(env, self.secrets[name])
+        for env, name in step.inputs.items():
+            path = f"{INPUTS_DIR}/{name}"
+            ctr = ctr.with_directory(path, self.inputs[name]).with_env_variable(env, path)
         return self._exec(ctr, step.command, any_exit=True)
 
     # --- execution ----------------------------------------------------------------------------------------------
@@ -166,6 +172,9 @@ class DaggerRunner:
         missing = [name for name in step.secrets.values() if name not in self.secrets]
         if missing:
             return RunResult(2, "", "", 0.0, error=f"secret {missing[0]!r} was not provided")
+        absent = [name for name in step.inputs.values() if name not in self.inputs]
+        if absent:
+            return RunResult(2, "", "", 0.0, error=f"input {absent[0]!r} was not provided")
         try:
             ctr = await self.container(step).sync()
             code = await ctr.exit_code()
@@ -191,7 +200,8 @@ async def _files(folder: dagger.Directory) -> dict[str, bytes]:
 
 
 @asynccontextmanager
-async def connected_runner(root: Path) -> AsyncGenerator[DaggerRunner, None]:
-    """Client mode (the CLI): a Dagger session, with the repository uploaded from the host."""
+async def connected_runner(root: Path, inputs: Mapping[str, Path]) -> AsyncGenerator[DaggerRunner, None]:
+    """Client mode (the CLI): a Dagger session, with the repository and the input folders uploaded from the host."""
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-        yield DaggerRunner(dag.host().directory(str(root), exclude=SOURCE_IGNORE))
+        uploaded = {name: dag.host().directory(str(path)) for name, path in inputs.items()}
+        yield DaggerRunner(dag.host().directory(str(root), exclude=SOURCE_IGNORE), inputs=uploaded)

@@ -12,6 +12,8 @@ The functions at the top only build queries (no engine call): tests validate eac
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,8 +23,9 @@ from dagger import dag
 
 from jessy_ci.config import Component
 from jessy_ci.imagerefs import Images, dockerfile_images
-from jessy_ci.runners.dagger import cache_sharing
+from jessy_ci.runners.dagger import ANY_HOST, DATA_DIR, cache_sharing
 from jessy_ci.runners.images import ScanOutput
+from jessy_ci.steps import ServiceSpec
 from jessy_ci.toolchains import trivy
 
 TARBALL = "/scan/image.tar"
@@ -61,18 +64,28 @@ def production_image(
     return ctr
 
 
-def trivy_container(image: dagger.Container, trivy_image: str = trivy.IMAGE) -> dagger.Container:
-    """Trivy's JSON report, SARIF and SBOM of the image, in ``/out`` (scans exit 0: the gate decides)."""
-    db = trivy.DB_CACHE
+def trivy_container(
+    image: dagger.Container, trivy_image: str = trivy.IMAGE, prepared_db: dagger.Directory | None = None
+) -> dagger.Container:
+    """Trivy's JSON report, SARIF and SBOM of the image, in ``/out`` (scans exit 0: the gate decides). The DB is a
+    LOCKED cache volume, or the ``prepared_db`` folder when given (then nothing is downloaded)."""
+    ctr = dag.container().from_(trivy_image)
+    if prepared_db is None:
+        db = trivy.DB_CACHE
+        ctr = ctr.with_mounted_cache(db.path, dag.cache_volume(db.name), sharing=cache_sharing(db))
+    else:
+        ctr = ctr.with_directory(trivy.CACHE_DIR, prepared_db)
     ctr = (
-        dag.container()
-        .from_(trivy_image)
-        .with_mounted_cache(db.path, dag.cache_volume(db.name), sharing=cache_sharing(db))
-        .with_env_variable(db.env or "TRIVY_CACHE_DIR", db.path)
+        ctr.with_env_variable(trivy.CACHE_ENV, trivy.CACHE_DIR)
         .with_file(TARBALL, image.as_tarball())
         .with_directory(OUT, dag.directory())
     )
-    commands = (trivy.image_scan(TARBALL, SCAN_JSON), trivy.to_sarif(SCAN_JSON, SCAN_SARIF), trivy.sbom(TARBALL, SBOM))
+    offline = prepared_db is not None
+    commands = (
+        trivy.image_scan(TARBALL, SCAN_JSON, offline),
+        trivy.to_sarif(SCAN_JSON, SCAN_SARIF),
+        trivy.sbom(TARBALL, SBOM, offline),
+    )
     for argv in commands:
         ctr = ctr.with_exec(list(argv))
     return ctr
@@ -106,6 +119,7 @@ class DaggerImages:
         images: Images | None = None,
         platforms: tuple[str, ...] | None = None,
         auth: RegistryAuth | None = None,
+        trivy_db: dagger.Directory | None = None,
     ) -> None:
         self.source = source
         self.version = version
@@ -113,6 +127,7 @@ class DaggerImages:
         self.images = images or Images()
         self.platforms = platforms or self.images.platforms
         self.auth = auth
+        self.trivy_db = trivy_db
         self._built: dict[str, list[dagger.Container]] = {}
 
     def variants(self, component: Component, base_images: Mapping[str, str] | None = None) -> list[dagger.Container]:
@@ -133,22 +148,102 @@ class DaggerImages:
         return self._built[component.name]
 
     async def build(self, component: Component) -> None:
+        """Every platform variant; one whose image came out for another platform (a base image that lacks the
+        requested one: the builder then takes what it has) is a failure, never a mislabelled release."""
         variants = self.variants(component, await self.base_images(component))
         built: list[dagger.Container | None] = [None] * len(variants)
+        errors: list[str] = []
 
         async def one(index: int) -> None:
-            built[index] = await variants[index].sync()
+            wanted = self.platforms[index]
+            try:
+                image = await variants[index].sync()
+                actual = str(await image.platform())
+            except dagger.DaggerError as e:
+                errors.append(f"{wanted}: {(str(e).strip().splitlines() or [type(e).__name__])[0]}")
+                return
+            if actual != wanted:
+                errors.append(f"image for {wanted} came out as {actual}: a base image has no {wanted} variant")
+                return
+            built[index] = image
 
         async with anyio.create_task_group() as tg:
             for index in range(len(variants)):
                 tg.start_soon(one, index)
+        if errors:
+            raise RuntimeError("; ".join(sorted(errors)))
         self._built[component.name] = [c for c in built if c is not None]
+
+    async def _native(self, component: Component) -> dagger.Container:
+        """The built variant this engine runs without emulation."""
+        native = str(await dag.default_platform())
+        for platform, image in zip(self.platforms, self._images(component), strict=True):
+            if platform == native:
+                return image
+        raise RuntimeError(f"image of {component.name}: no {native} variant to start on this engine")
+
+    async def _service(
+        self,
+        spec: ServiceSpec,
+        specs: Mapping[str, ServiceSpec],
+        volume: dagger.CacheVolume,
+        components: Mapping[str, Component],
+    ) -> dagger.Service:
+        """The production image as production runs it: its own entrypoint, user and HEALTHCHECK; the data volume
+        initialised by its own binary; the services it needs bound under their names."""
+        image = await self._native(components[spec.component])
+        ctr = image.with_env_variable(spec.port_env, str(spec.port))
+        for key, value in spec.env.items():
+            ctr = ctr.with_env_variable(key, value)
+        if spec.bind_env:
+            ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
+        if spec.data_env:
+            owner = await image.user() or "0"
+            ctr = ctr.with_mounted_cache(DATA_DIR, volume, owner=owner).with_env_variable(spec.data_env, DATA_DIR)
+            for argv in spec.init_arguments():
+                ctr = ctr.with_exec(list(argv), use_entrypoint=True, expand=True)
+        for name in spec.needs:
+            need = specs[name]
+            service = await self._service(need, specs, volume, components)
+            ctr = ctr.with_service_binding(name, service).with_env_variable(need.url_env, f"http://{name}:{need.port}")
+        return ctr.with_exposed_port(spec.port).as_service(use_entrypoint=True)
+
+    async def boot(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probe_image: str
+    ) -> dict[str, int | None]:
+        """Start every service's image (``specs`` in dependency order, all built) on one fresh data volume and GET
+        each health endpoint from a probe container: service name → HTTP status (None: no answer)."""
+        by_name = {s.name: s for s in specs}
+        volume = dag.cache_volume(f"jessy-boot-{uuid.uuid4().hex[:12]}")
+        probe = dag.container().from_(probe_image)
+        urls: dict[str, str] = {}
+        for spec in specs:
+            probe = probe.with_service_binding(spec.name, await self._service(spec, by_name, volume, components))
+            urls[spec.name] = f"http://{spec.name}:{spec.port}{spec.health}"
+        script = (
+            "import json, sys, urllib.request, urllib.error\n"
+            "def status(url):\n"
+            "    try:\n"
+            "        return urllib.request.urlopen(url, timeout=10).status\n"
+            "    except urllib.error.HTTPError as e:\n"
+            "        return e.code\n"
+            "    except OSError:\n"
+            "        return None\n"
+            "print(json.dumps({name: status(url) for name, url in json.loads(sys.argv[1]).items()}))\n"
+        )
+        out = await probe.with_exec(["python", "-c", script, json.dumps(urls)]).stdout()
+        answered: dict[str, int | None] = json.loads(out)
+        return answered
 
     async def size(self, component: Component) -> int:
         return max([await image.as_tarball().size() for image in self._images(component)])
 
     async def scan(self, component: Component) -> ScanOutput:
-        ctr = await trivy_container(self._images(component)[0], self.images.resolve(trivy.IMAGE)).sync()
+        trivy_image = self.images.resolve(trivy.IMAGE)
+        try:
+            ctr = await trivy_container(self._images(component)[0], trivy_image, self.trivy_db).sync()
+        except dagger.ExecError as e:  # Trivy's own output says why (the verb explains it)
+            raise RuntimeError(e.stderr.strip() or e.stdout.strip() or str(e)) from None
         json_text, sarif, sbom = [await ctr.file(path).contents() for path in (SCAN_JSON, SCAN_SARIF, SBOM)]
         return ScanOutput(json_text.encode(), sarif.encode(), sbom.encode())
 

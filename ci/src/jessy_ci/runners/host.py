@@ -82,12 +82,14 @@ class HostRunner:
         root: Path,
         *,
         secrets: Mapping[str, str] | None = None,
+        inputs: Mapping[str, Path] | None = None,
         echo: Callable[[str], None] | None = None,
         cache_dir: Path | None = None,
         health_timeout: float = 60.0,
     ) -> None:
         self.root = root
         self.secrets = dict(secrets or {})
+        self.inputs = dict(inputs or {})
         self.redactor = Redactor(self.secrets.values())
         self._echo = echo or _print_line
         self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
@@ -300,7 +302,11 @@ class HostRunner:
         missing = [name for name in step.secrets.values() if name not in self.secrets]
         if missing:
             return 2, "", "", f"secret {missing[0]!r} was not provided"
-        extra = {**step.env, **({step.data_env: str(data_dir)} if step.data_env else {})}
+        absent = [name for name in step.inputs.values() if name not in self.inputs]
+        if absent:
+            return 2, "", "", f"input {absent[0]!r} was not provided"
+        inputs = {env: str(self.inputs[name]) for env, name in step.inputs.items()}
+        extra = {**step.env, **inputs, **({step.data_env: str(data_dir)} if step.data_env else {})}
         env = self._env(extra, step.caches, reports)
         try:
             error = await self._setup(step.name, step.setup, cwd, env, reports)

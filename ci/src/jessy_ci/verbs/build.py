@@ -9,12 +9,13 @@ import anyio
 
 from jessy_ci.config import Component, Project
 from jessy_ci.gates import release
-from jessy_ci.report import Report, StepResult
+from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.steps import RELEASE_SIZE_FILE, Step
+from jessy_ci.toolchains import python
 from jessy_ci.verbs.execute import Notify, finish, run_steps
-from jessy_ci.verbs.plan import image_components, plan_release_builds
+from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_specs
 
 HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
 
@@ -52,6 +53,36 @@ async def measure(report: Report, images: ImageBackend, components: list[Compone
     ordered = {c.image or c.name: sizes[c.image or c.name] for c in components if (c.image or c.name) in sizes}
     report.gate_failures += release.size_gate(ordered, budgets)
     return ordered
+
+
+async def boot(report: Report, images: ImageBackend, project: Project, built: list[Component], notify: Notify) -> None:
+    """Every built image that runs as a service is started the way production runs it, with the images it needs,
+    and its health endpoint must answer with the expected status (``<component>:boot``). A service that needs an
+    image this run did not build is left out, with a note."""
+    names = {c.name for c in built}
+    specs = tuple(s for s in serve_specs(project) if s.component in names)
+    bootable = tuple(s for s in specs if set(s.needs) <= {t.name for t in specs})
+    report.notes += [f"boot {s.name}: left out, it needs an image not built here" for s in specs if s not in bootable]
+    if not bootable:
+        return
+    started = time.monotonic()
+    notify(f"▶ boot: {', '.join(s.name for s in bootable)}")
+    try:
+        answers = await images.boot(bootable, project.components, project.images.resolve(python.IMAGE))
+        problem = ""
+    except Exception as e:
+        answers, problem = {}, (str(e).strip().splitlines() or [type(e).__name__])[0]
+    for spec in bootable:
+        status = answers.get(spec.name)
+        ok = status == spec.health_status
+        detail = problem or f"GET {spec.health} → {status or 'no answer'}" + (
+            "" if ok else f", expected {spec.health_status}"
+        )
+        result: Status = "passed" if ok else ("error" if problem else "failed")
+        report.steps.append(
+            StepResult(f"{spec.name}:boot", spec.component, "boot", result, time.monotonic() - started, detail)
+        )
+        notify(f"{'✔' if ok else '✘'} {spec.name}:boot: {detail}")
 
 
 async def build_image(report: Report, images: ImageBackend, component: Component, notify: Notify) -> bool:
@@ -120,5 +151,6 @@ async def run_build(
     report = Report(verb="build")
     built = await build_images(report, images, selected, notify)
     await measure(report, images, built, notify)
+    await boot(report, images, project, built, notify)
     report.notes.append(f"{len(built)} image(s) for {', '.join(images.platforms)} in {time.monotonic() - started:.0f}s")
     return finish(report)

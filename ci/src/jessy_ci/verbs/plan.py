@@ -71,9 +71,10 @@ def plan_release_builds(project: Project, components: list[Component]) -> list[S
     return [_with_project_env(s, project) for s in steps]
 
 
-def plan_source_scan(project: Project, offline: bool) -> list[Step]:
-    """Trivy over the repository's files (``offline``: secret and misconfiguration scanners only)."""
-    return [_with_project_env(trivy.source_scan(offline), project)]
+def plan_source_scan(project: Project, offline: bool, prepared_db: bool = False) -> list[Step]:
+    """Trivy over the repository's files (``offline``: secret and misconfiguration scanners only, unless a
+    ``prepared_db`` is given)."""
+    return [_with_project_env(trivy.source_scan(offline, prepared_db), project)]
 
 
 def plan_coverage(project: Project, components: list[Component]) -> list[Step]:

@@ -19,7 +19,7 @@ from jessy_ci.gates import release
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
 from jessy_ci.runners.images import ImageBackend
-from jessy_ci.verbs.build import build_images, measure
+from jessy_ci.verbs.build import boot, build_images, measure
 from jessy_ci.verbs.execute import Notify, finish
 from jessy_ci.verbs.plan import image_components
 from jessy_ci.verbs.scan import ScanOptions, scan_image
@@ -54,6 +54,14 @@ def prepare(project: Project, tag: str, commit: str, registry: str | None) -> Re
         raise UsageError(f"--registry {address!r}: expected a registry address like ghcr.io/owner (no scheme, no tag)")
     tags = release.image_tags(parsed, commit[:SHORT_COMMIT])
     return Release(parsed, commit, address, tuple(tags))
+
+
+def check_credentials(username: str, has_password: bool) -> None:
+    """Both a user name and a password, or neither (a registry without authentication)."""
+    if has_password and not username:
+        raise UsageError("--username: missing; expected the registry user that goes with --password")
+    if username and not has_password:
+        raise UsageError(f"--password: missing for user {username!r}; expected a secret reference like env://VAR")
 
 
 async def _scan_all(
@@ -103,6 +111,7 @@ async def run_publish(
     report.steps += tests.steps
     report.files.update({path: data for path, data in tests.files.items() if path != "summary.md"})
     sizes = await measure(report, images, built, notify)
+    await boot(report, images, project, built, notify)
     counts = await _scan_all(report, images, built, options)
     refs: dict[str, list[str]] = {}
     if not report.passed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import anyio
@@ -31,14 +31,23 @@ SUMMARY = "scan/summary.md"
 
 @dataclass(frozen=True)
 class ScanOptions:
+    """The gate (severities, ``--ignore-unfixed``, the ignore file) and ``prepared_db``: the runner was given a
+    prepared Trivy DB (input ``trivy-db``), so every scanner runs and nothing is downloaded."""
+
     severities: tuple[str, ...]
     ignore_unfixed: bool
     ignore: trivy_gate.IgnoreRules = field(default_factory=trivy_gate.IgnoreRules)
     today: date = field(default_factory=date.today)
+    prepared_db: bool = False
 
 
 def scan_options(
-    project: Project, severity: str | None, ignore_unfixed: bool, ignore_text: str | None, ignore_source: str
+    project: Project,
+    severity: str | None,
+    ignore_unfixed: bool,
+    ignore_text: str | None,
+    ignore_source: str,
+    prepared_db: bool = False,
 ) -> ScanOptions:
     """The gate's options: ``severity`` (``CRITICAL,HIGH``) overrides jessy-ci.toml's thresholds.severity."""
     severities = (
@@ -47,7 +56,7 @@ def scan_options(
         else trivy_gate.parse_severities(",".join(project.thresholds.severity))
     )
     ignore = trivy_gate.parse_ignore_file(ignore_text, ignore_source) if ignore_text is not None else None
-    return ScanOptions(severities, ignore_unfixed, ignore or trivy_gate.IgnoreRules())
+    return ScanOptions(severities, ignore_unfixed, ignore or trivy_gate.IgnoreRules(), prepared_db=prepared_db)
 
 
 def apply_gate(
@@ -95,13 +104,13 @@ def run_scan_reports(files: Mapping[str, bytes], options: ScanOptions) -> Report
 
 
 async def _source_scan(report: Report, project: Project, runner: Runner, notify: Notify, options: ScanOptions) -> None:
-    offline = runner.name == "host"
+    offline = runner.name == "host" and not options.prepared_db
     raw: dict[str, RunResult] = {}
 
     def keep(step: Step, result: RunResult) -> None:
         raw[step.name] = result
 
-    steps = plan_source_scan(project, offline)
+    steps = plan_source_scan(project, runner.name == "host", options.prepared_db)
     part = await run_steps("scan", steps, runner, notify, on_result=keep)
     report.steps += part.steps
     report.files.update(part.files)
@@ -110,6 +119,12 @@ async def _source_scan(report: Report, project: Project, runner: Runner, notify:
             "source scan on the host: secret and misconfiguration scanners only (no vulnerability DB download); "
             "`dagger call scan` adds vulnerabilities"
         )
+    report.steps = [
+        replace(s, detail=trivy_gate.explain_failure(raw[s.name].stderr + raw[s.name].stdout))
+        if s.status == "failed" and s.name in raw
+        else s
+        for s in report.steps
+    ]
     for step in steps:
         result = raw.get(step.name)
         files: Mapping[str, bytes] = result.files if result is not None else {}
@@ -132,8 +147,9 @@ async def scan_image(
     try:
         output = await images.scan(component)
     except Exception as e:
+        detail = trivy_gate.explain_failure(str(e))
         report.steps.append(
-            StepResult(f"{component.name}:scan", component.name, "scan", "error", time.monotonic() - started, str(e))
+            StepResult(f"{component.name}:scan", component.name, "scan", "error", time.monotonic() - started, detail)
         )
         return None
     report.files[f"scan/{name}.json"] = output.json
