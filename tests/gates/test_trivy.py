@@ -18,6 +18,7 @@ from jessy_ci.gates.trivy import (
     IgnoreEntry,
     IgnoreRules,
     describe,
+    explain_failure,
     gate,
     parse_ignore_file,
     parse_report,
@@ -389,3 +390,22 @@ def test_summary_escapes_pipes() -> None:
     text = summary_markdown("n", run([f], "HIGH"))
     assert "a\\|b.tf" in text
     assert "use x \\| y" in text
+
+
+def test_a_db_download_failure_is_explained_with_what_to_do() -> None:
+    """Trivy 0.76's own stderr in a container without network (recorded on the engine here)."""
+    stderr = (Path(__file__).resolve().parent.parent / "samples" / "trivy-db-download-failure.stderr").read_text()
+    assert explain_failure(stderr) == (
+        "Trivy could not download its vulnerability DB from mirror.gcr.io/aquasec/trivy-db:2 (no network or a "
+        "blocked registry); give it a prepared DB: --trivy-db DIR (a Trivy cache folder holding db/trivy.db)"
+    )
+
+
+def test_other_trivy_failures_keep_trivys_own_words() -> None:
+    assert explain_failure("INFO x\n2026 FATAL\tFatal error\tscan error: bad input\n") == (
+        "Trivy failed: Fatal error\tscan error: bad input"
+    )
+    assert explain_failure("trivy not found on PATH: install it\n") == (
+        "Trivy failed: trivy not found on PATH: install it"
+    )
+    assert explain_failure("") == "Trivy failed without output"

@@ -52,6 +52,7 @@ CountArg = Annotated[int, Doc("Samples per benchmark (Go -count; criterion at le
 TimeArg = Annotated[float, Doc("Measurement time per benchmark, in seconds")]
 FilterArg = Annotated[str, Doc("Only benchmarks whose name matches this regular expression")]
 _BENCH = BenchSettings()
+SMOKE_TARGET = "jessy-api"  # the name a --api service is bound under in the smoke container
 
 
 def _log(message: str) -> None:
@@ -275,16 +276,29 @@ class JessyCi:
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     async def smoke(
         self,
-        url: Annotated[str, Doc("The api's base URL, reachable from the engine (e.g. https://staging.jessy.example)")],
+        url: Annotated[
+            str, Doc("The api's base URL, reachable from the engine (e.g. https://staging.jessy.example)")
+        ] = "",
         timeout: Annotated[float, Doc("Seconds to retry while a deployment settles")] = 60.0,  # noqa: ASYNC109
         core_url: Annotated[str, Doc("The core's URL, to delete the scratch layer (optional)")] = "",
+        api: Annotated[
+            dagger.Service | None,
+            Doc("The api as a service instead of --url: tcp://localhost:3000 (a port of your machine) or a Service"),
+        ] = None,
     ) -> str:
         """api health, core health through the api, a layer write/read round trip; from a python container."""
+        from jessy_ci.errors import UsageError
         from jessy_ci.verbs.smoke import validate_timeout, validate_url
 
+        if (api is None) == (not url):
+            raise UsageError("--url and --api: expected exactly one of them (the api's URL, or the api as a service)")
+        bound: dict[str, dagger.Service] = {}
+        if api is not None:
+            port = await (await api.ports())[0].port()
+            bound, url = {SMOKE_TARGET: api}, f"http://{SMOKE_TARGET}:{port}"
         target = validate_url(url), validate_timeout(timeout), validate_url(core_url, "--core-url") if core_url else ""
-        runner = self._runner()
-        step = repo.smoke(*target, run_id=runner.run_id)
+        runner = DaggerRunner(self.source, services=bound)
+        step = repo.smoke(*target, run_id=runner.run_id, bound=tuple(bound))
         result, files = outcome(step, await runner.run(step))
         return verdict(finish(Report(verb="smoke", steps=[result], files=files)))
 

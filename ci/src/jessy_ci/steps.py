@@ -83,6 +83,7 @@ class Step:
     - ``secrets``: env variable name → secret name; values are handed to the runner, never stored here.
     - ``inputs``: env variable name → the name of a folder the runner was given (a prepared Trivy DB): the Dagger
       runner mounts it and points the variable at it, the host runner points the variable at the local folder.
+    - ``bound``: names of running services the (Dagger) runner was given, reachable from the step under them.
     """
 
     name: str
@@ -101,6 +102,7 @@ class Step:
     data_env: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict[str, str])
     inputs: Mapping[str, str] = field(default_factory=dict[str, str])
+    bound: tuple[str, ...] = ()
     junit: JunitSource = JunitSource.NONE
     fail_on_output: bool = False
 

@@ -131,19 +131,33 @@ impl Response {
 }
 
 /// A tiny HTTP/1.1 client: one request per connection, `Connection: close`.
+///
+/// A body is sent the way curl sends one: `Expect: 100-continue`, then the body only after `100 Continue`. A server
+/// that refuses the request up front (413) answers at once and closes; had the body been written already, the
+/// unread bytes would make the kernel reset the connection and drop the 413 before it is read (seen under load).
 fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    let expect = if body.is_empty() {
+        ""
+    } else {
+        "Expect: 100-continue\r\n"
+    };
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{expect}Content-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) and close before reading a large body.
-    let _ = stream.write_all(body);
     let mut raw = Vec::new();
+    if !body.is_empty() {
+        let first = read_head(&mut stream, &mut raw);
+        if first.starts_with("HTTP/1.1 100") {
+            raw.clear();
+            stream.write_all(body).unwrap();
+        }
+    }
     let _ = stream.read_to_end(&mut raw);
     let split = raw
         .windows(4)
@@ -168,6 +182,22 @@ fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Response {
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// Reads into `raw` until the end of the first response head (or of the stream); returns that head's status line.
+fn read_head(stream: &mut TcpStream, raw: &mut Vec<u8>) -> String {
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => raw.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(raw)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn run(args: &[&str], port: Option<u16>) -> Output {

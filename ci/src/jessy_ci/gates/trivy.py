@@ -311,7 +311,8 @@ def summary_markdown(name: str, result: GateResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-_DB_DOWNLOAD = re.compile(r"failed to download (?:vulnerability DB|artifact from (?P<repo>\S+?):?\s)")
+_DB_DOWNLOAD = re.compile(r"failed to download vulnerability DB")
+_DB_REPOSITORY = re.compile(r"failed to download artifact from (?P<repo>\S+?):?\s")
 _FATAL = re.compile(r"\bFATAL\b\s*(?P<message>.*)")
 
 
@@ -320,7 +321,8 @@ def explain_failure(output: str) -> str:
     to do), else Trivy's FATAL message, else its last line."""
     found = _DB_DOWNLOAD.search(output)
     if found is not None:
-        repo = found.group("repo") or "its DB repository"
+        named = _DB_REPOSITORY.search(output)
+        repo = named.group("repo") if named is not None else "its DB repository"
         return (
             f"Trivy could not download its vulnerability DB from {repo} (no network or a blocked registry); "
             "give it a prepared DB: --trivy-db DIR (a Trivy cache folder holding db/trivy.db)"

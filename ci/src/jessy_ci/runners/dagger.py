@@ -70,11 +70,13 @@ class DaggerRunner:
         *,
         secrets: Mapping[str, dagger.Secret] | None = None,
         inputs: Mapping[str, dagger.Directory] | None = None,
+        services: Mapping[str, dagger.Service] | None = None,
         run_id: str | None = None,
     ) -> None:
         self.source = source
         self.secrets = dict(secrets or {})
         self.inputs = dict(inputs or {})
+        self.services = dict(services or {})
         self.run_id = run_id or uuid.uuid4().hex[:12]
 
     # --- query building (pure) ----------------------------------------------------------------------------------
@@ -163,6 +165,8 @@ class DaggerRunner:
         for env, name in step.inputs.items():
             path = f"{INPUTS_DIR}/{name}"
             ctr = ctr.with_directory(path, self.inputs[name]).with_env_variable(env, path)
+        for name in step.bound:
+            ctr = ctr.with_service_binding(name, self.services[name])
         return self._exec(ctr, step.command, any_exit=True)
 
     # --- execution ----------------------------------------------------------------------------------------------
@@ -173,6 +177,7 @@ class DaggerRunner:
         if missing:
             return RunResult(2, "", "", 0.0, error=f"secret {missing[0]!r} was not provided")
         absent = [name for name in step.inputs.values() if name not in self.inputs]
+        absent += [name for name in step.bound if name not in self.services]
         if absent:
             return RunResult(2, "", "", 0.0, error=f"input {absent[0]!r} was not provided")
         try:

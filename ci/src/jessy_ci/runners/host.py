@@ -302,7 +302,7 @@ class HostRunner:
         missing = [name for name in step.secrets.values() if name not in self.secrets]
         if missing:
             return 2, "", "", f"secret {missing[0]!r} was not provided"
-        absent = [name for name in step.inputs.values() if name not in self.inputs]
+        absent = [name for name in step.inputs.values() if name not in self.inputs] + list(step.bound)
         if absent:
             return 2, "", "", f"input {absent[0]!r} was not provided"
         inputs = {env: str(self.inputs[name]) for env, name in step.inputs.items()}

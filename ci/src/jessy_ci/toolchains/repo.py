@@ -47,8 +47,9 @@ def actionlint(component: str) -> Step:
 SMOKE_REQUIREMENTS = ("httpx==0.28.1", "anyio>=4.4")
 
 
-def smoke(url: str, timeout: float, core_url: str, run_id: str) -> Step:
-    """The smoke checks from a python container (``run_id`` keeps the engine from reusing an earlier answer)."""
+def smoke(url: str, timeout: float, core_url: str, run_id: str, bound: tuple[str, ...] = ()) -> Step:
+    """The smoke checks from a python container (``run_id`` keeps the engine from reusing an earlier answer);
+    ``bound``: services given to the runner that the container reaches under their names."""
     return Step(
         name="smoke",
         component="smoke",
@@ -61,4 +62,5 @@ def smoke(url: str, timeout: float, core_url: str, run_id: str) -> Step:
         setup=(pip_install(*SMOKE_REQUIREMENTS),),
         env={"PYTHONPATH": PACKAGE_SOURCES, "JESSY_SMOKE_RUN": run_id},
         caches=CACHES,
+        bound=bound,
     )
