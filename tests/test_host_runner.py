@@ -80,6 +80,23 @@ async def test_a_secret_that_was_not_provided_is_an_error(tmp_path: Path) -> Non
     assert result.error == "secret 'token' was not provided"
 
 
+async def test_inputs_point_at_local_folders_and_container_only_caches_stay_unset(tmp_path: Path) -> None:
+    from jessy_ci.steps import Cache
+
+    db = tmp_path / "prepared-db"
+    runner = HostRunner(tmp_path, inputs={"trivy-db": db}, echo=lambda _: None, cache_dir=tmp_path / "cache")
+    code = (
+        "import os, pathlib; seen = tuple(os.environ.get(k) for k in ('DB', 'HOME_CACHE', 'SHARED')); "
+        "pathlib.Path(os.environ['OUT'], 'env').write_text(repr(seen))"
+    )
+    caches = (Cache("home", "/cache/home", env="HOME_CACHE", containers_only=True), Cache("shared", "/x", env="SHARED"))
+    result = await runner.run(python_step(code, inputs={"DB": "trivy-db"}, caches=caches))
+    assert result.exit_code == 0, result
+    assert result.files["env"].decode() == repr((str(db), None, str(tmp_path / "cache" / "shared")))
+    missing = await runner.run(python_step("print(1)", inputs={"DB": "other"}))
+    assert missing.error == "input 'other' was not provided"
+
+
 SERVER = """
 import http.server, os, sys
 class H(http.server.BaseHTTPRequestHandler):

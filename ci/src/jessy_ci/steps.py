@@ -23,12 +23,14 @@ class Cache:
 
     A cache without ``env`` is only mounted on the Dagger runner; the host's tool uses its own cache there.
     ``locked``: one writer at a time on the Dagger runner (LOCKED sharing), for caches a tool cannot share.
+    ``containers_only``: the host runner ignores this cache altogether (its tool keeps its own home and settings).
     """
 
     name: str
     path: str
     env: str | None = None
     locked: bool = False
+    containers_only: bool = False
 
 
 class JunitSource(Enum):

@@ -8,16 +8,19 @@ container (``container()``, ``service()``) is pure query building: tests validat
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
 import uuid
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import dagger
 from dagger import dag
 
+from jessy_ci.errors import UsageError
 from jessy_ci.runners import RunResult
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Proxy, ServiceSpec, Step
 
@@ -204,9 +207,44 @@ async def _files(folder: dagger.Directory) -> dict[str, bytes]:
     return files
 
 
+RUNNER_HOST = "_EXPERIMENTAL_DAGGER_RUNNER_HOST"
+CLI_BIN = "_EXPERIMENTAL_DAGGER_CLI_BIN"
+SESSION_PORT = "DAGGER_SESSION_PORT"
+_SETTINGS = (
+    f"expected a dagger CLI on PATH (or {CLI_BIN}) and an engine it can reach: Docker, or {RUNNER_HOST} "
+    "(unix://SOCKET, tcp://HOST:PORT, …); or --runner host"
+)
+
+
+def check_engine(environ: Mapping[str, str], timeout: float = 3.0) -> None:
+    """Before a client-mode session: an engine address that nothing answers on is bad input, said in one line (the
+    CLI would otherwise retry for minutes). Schemes that need a driver (image://, kube-pod://, …) are left to it."""
+    if environ.get(SESSION_PORT):
+        return
+    host = environ.get(RUNNER_HOST, "")
+    scheme, _, address = host.partition("://")
+    try:
+        if scheme == "unix":
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(address)
+        elif scheme == "tcp":
+            name, _, port = address.rpartition(":")
+            socket.create_connection((name, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{RUNNER_HOST}={host}: no Dagger engine answers there ({e}); {_SETTINGS}") from None
+
+
 @asynccontextmanager
 async def connected_runner(root: Path, inputs: Mapping[str, Path]) -> AsyncGenerator[DaggerRunner, None]:
-    """Client mode (the CLI): a Dagger session, with the repository and the input folders uploaded from the host."""
-    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+    """Client mode (the CLI): a Dagger session, with the repository and the input folders uploaded from the host.
+    A session that cannot start (no CLI and no download, no engine) is a UsageError of one line."""
+    check_engine(os.environ)
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(dagger.connection(dagger.Config(log_output=sys.stderr)))
+        except (dagger.ProvisionError, dagger.ClientConnectionError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise UsageError(f"--runner dagger: cannot start a Dagger session: {first}; {_SETTINGS}") from None
         uploaded = {name: dag.host().directory(str(path)) for name, path in inputs.items()}
         yield DaggerRunner(dag.host().directory(str(root), exclude=SOURCE_IGNORE), inputs=uploaded)

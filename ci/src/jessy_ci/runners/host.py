@@ -106,7 +106,7 @@ class HostRunner:
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         for cache in caches:
-            if cache.env is not None:
+            if cache.env is not None and not cache.containers_only:
                 folder = self.cache_dir / cache.name
                 folder.mkdir(parents=True, exist_ok=True)
                 env[cache.env] = str(folder)

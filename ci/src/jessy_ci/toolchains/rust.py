@@ -1,5 +1,8 @@
-"""Rust (cargo) steps. The official image sets CARGO_HOME=/usr/local/cargo; its registry and git db are cached,
-and the target dir is a cache keyed by the toolchain version so a toolchain bump never reuses stale artifacts."""
+"""Rust (cargo) steps. In containers CARGO_HOME is a cache volume: the registry, the git db and cargo's own
+package-cache lock live together there, so concurrent steps that download the same crates take turns on that lock
+(with only registry/ shared, two containers unpacked one crate at once: "File exists" on the engine). The host keeps
+its own CARGO_HOME. The target dir is a cache keyed by the toolchain version so a toolchain bump never reuses stale
+artifacts."""
 
 from __future__ import annotations
 
@@ -15,8 +18,7 @@ RUST_VERSION = "1.95"
 IMAGE = f"rust:{RUST_VERSION}-bookworm"
 TARGET_DIR = "/cache/cargo-target"
 CACHES = (
-    Cache("cargo-registry", "/usr/local/cargo/registry"),
-    Cache("cargo-git", "/usr/local/cargo/git"),
+    Cache("cargo-home", "/cache/cargo-home", env="CARGO_HOME", containers_only=True),
     Cache(f"cargo-target-rust-{RUST_VERSION}", TARGET_DIR, env="CARGO_TARGET_DIR"),
 )
 # Cargo subcommands installed by steps (cargo-tarpaulin) live in a cache, keyed by the toolchain
