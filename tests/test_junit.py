@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from jessy_ci.errors import UsageError
 from jessy_ci.gates import junit
 from tests.conftest import SAMPLES
 
@@ -69,3 +70,15 @@ def test_empty_results_write_a_valid_empty_report() -> None:
 def test_broken_junit_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not valid JUnit XML"):
         junit.from_junit_xml(b"<testsuites")
+
+
+def test_every_report_carries_a_verdict_that_reads_back() -> None:
+    from jessy_ci.gates.summary import read_verdict
+    from jessy_ci.report import Report, StepResult
+    from jessy_ci.verbs.execute import finish
+
+    report = finish(Report("test", steps=[StepResult("a:unit", "a", "unit", "failed", 1.0, "exit code 1")]))
+    assert read_verdict(report.files["verdict.json"], "verdict.json") == (False, ["a:unit: failed (exit code 1)"])
+    assert read_verdict(finish(Report("lint")).files["verdict.json"], "v") == (True, [])
+    with pytest.raises(UsageError, match=r"^summary.md: not a jessy-ci verdict; expected the verdict.json"):
+        read_verdict(b"## jessy-ci test", "summary.md")

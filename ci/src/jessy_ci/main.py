@@ -7,19 +7,22 @@ also after failures.
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 import dagger
 from dagger import DefaultPath, Doc, Ignore, check, dag, function, object_type
 
 from jessy_ci import config
 from jessy_ci import release_module as rel
-from jessy_ci.errors import ChecksFailed
+from jessy_ci.errors import ChecksFailed, UsageError
+from jessy_ci.gates import summary
 from jessy_ci.gates.bench import load_baseline
 from jessy_ci.imagerefs import requested_platforms
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.toolchains import BenchSettings, repo, trivy
+from jessy_ci.toolchains import BenchSettings, python, repo, trivy
 from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.ci import run_ci
 from jessy_ci.verbs.coverage import run_coverage
@@ -59,6 +62,33 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_EXIT_2 = "import sys; sys.stderr.write(sys.argv[1] + '\\n'); sys.exit(2)"
+
+
+def exits_2_on_bad_input(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    """Bad input exits 2 from `dagger call` too, as from jessy-ci: the Dagger CLI takes a function's exit code only
+    from an exec error, so the one-line message is reported by a tiny exec that exits 2 (its stderr is the message).
+    Where even that image cannot be pulled, the error stays a plain function error (exit 1)."""
+
+    @functools.wraps(fn)
+    async def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await fn(*args, **kwargs)
+        except UsageError as e:
+            reporter = dag.container().from_(python.IMAGE).with_exec(["python", "-c", _EXIT_2, str(e)])
+            try:
+                await reporter.sync()
+            except dagger.ExecError:
+                raise
+            except dagger.DaggerError:
+                pass
+            raise
+
+    return checked
+
+
 def reports_directory(report: Report) -> dagger.Directory:
     """The report files as a Directory, laid out as on the host (junit/, logs/, summary.md, …)."""
     folder = dag.directory()
@@ -67,7 +97,7 @@ def reports_directory(report: Report) -> dagger.Directory:
     return folder
 
 
-def verdict(report: Report) -> str:
+def summary_or_fail(report: Report) -> str:
     """The summary text, or ChecksFailed listing every failure."""
     text = report.files["summary.md"].decode()
     if not report.passed:
@@ -111,22 +141,26 @@ class JessyCi:
     # time (dagger/mod/_module.py), so those two pyright reports are silenced where they occur.
     @function  # pyright: ignore[reportArgumentType]
     @check
+    @exits_2_on_bad_input
     async def lint(self, component: ComponentsArg = None) -> str:
         """cargo fmt and clippy, gofmt and go vet, ruff, hadolint; fails listing every finding's step."""
-        return verdict(await self._lint(component))
+        return summary_or_fail(await self._lint(component))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
+    @exits_2_on_bad_input
     async def test(self, component: ComponentsArg = None) -> str:
         """Unit, integration (services bound) and BDD tests; fails listing every failing test."""
-        return verdict(await self._test(component))
+        return summary_or_fail(await self._test(component))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def lint_reports(self, component: ComponentsArg = None) -> dagger.Directory:
         """The lint reports folder (logs, summary.md), also when lint fails."""
         return reports_directory(await self._lint(component))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def test_reports(self, component: ComponentsArg = None) -> dagger.Directory:
         """The test reports folder (junit/<component>-<kind>.xml, logs, summary.md), also when tests fail."""
         return reports_directory(await self._test(component))
@@ -137,15 +171,18 @@ class JessyCi:
         component: list[str] | None,
         threshold: float | None,
         baseline: dagger.File | None,
+        platform: list[str] | None,
     ) -> Report:
         """lint, test, the coverage gate, the benchmark gate (with a baseline), and build (size budgets) + Trivy scan
         of every production image, concurrently."""
         project = await self._project()
         loaded = None if baseline is None else load_baseline(await baseline.contents(), "--baseline")
         runner = self._runner()
+        platforms = requested_platforms(platform)
 
         async def build(components: list[str]) -> Report:
-            return await rel.build(project, runner, await rel.images(self.source, git, project), components, _log)
+            images = await rel.images(self.source, git, project, platforms=platforms)
+            return await rel.build(project, runner, images, components, _log)
 
         async def scan(components: list[str]) -> Report:
             return await rel.scan(runner, git, project, components, None, False, _log)
@@ -161,42 +198,68 @@ class JessyCi:
         )
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def ci(
         self,
         git: rel.GitArg,
         component: ComponentsArg = None,
         threshold: ThresholdArg = None,
         baseline: BaselineArg = None,
+        platform: rel.PlatformArg = None,
     ) -> str:
         """Every check at once (lint, test, coverage, benchmarks with a baseline, build + scan), concurrently; one
         summary; fails listing every failure. `dagger check` runs the same checks, each one on its own."""
-        return verdict(await self._ci(git, component, threshold, baseline))
+        return summary_or_fail(await self._ci(git, component, threshold, baseline, platform))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def ci_reports(
         self,
         git: rel.GitArg,
         component: ComponentsArg = None,
         threshold: ThresholdArg = None,
         baseline: BaselineArg = None,
+        platform: rel.PlatformArg = None,
     ) -> dagger.Directory:
-        """The ci reports folder (junit/, coverage/, bench/, logs/, scan/*.sarif, sbom/, summary.md), also when checks
-        fail."""
-        return reports_directory(await self._ci(git, component, threshold, baseline))
+        """The ci reports folder (junit/, coverage/, bench/, logs/, scan/*.sarif, sbom/, summary.md, verdict.json),
+        also when checks fail; `verdict --reports DIR` then fails the job without running anything again."""
+        return reports_directory(await self._ci(git, component, threshold, baseline, platform))
+
+    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
+    async def verdict(
+        self,
+        reports: Annotated[dagger.Directory, Doc("A reports folder exported from a *-reports function")],
+    ) -> str:
+        """Pass or fail from a reports folder's verdict.json, running nothing again: a CI job exports `ci-reports`,
+        uploads them, then calls this for its exit code."""
+        if not await reports.glob(summary.VERDICT_FILE):
+            raise UsageError(
+                f"--reports: no {summary.VERDICT_FILE}; expected a folder exported from a *-reports function"
+            )
+        passed, failures = summary.read_verdict(
+            (await reports.file(summary.VERDICT_FILE).contents()).encode(), summary.VERDICT_FILE
+        )
+        text = await reports.file("summary.md").contents() if await reports.glob("summary.md") else ""
+        if not passed:
+            raise ChecksFailed(text + "\n" + "\n".join(failures))
+        return text
 
     # --- release: build, scan, publish (helpers in release_module.py) --------------------------------------------
 
     @function  # pyright: ignore[reportArgumentType]
     @check
+    @exits_2_on_bad_input
     async def build(self, git: rel.GitArg, component: ComponentsArg = None, platform: rel.PlatformArg = None) -> str:
         """Every production image for its platforms (linux/amd64 and linux/arm64 by default); fails when one is over
         its size budget."""
         chosen = requested_platforms(platform)
         project = await self._project()
         images = await rel.images(self.source, git, project, platforms=chosen)
-        return verdict(await rel.build(project, self._runner(), images, component, _log))
+        return summary_or_fail(await rel.build(project, self._runner(), images, component, _log))
 
     @function
+    @exits_2_on_bad_input
     async def build_image(
         self,
         git: rel.GitArg,
@@ -208,6 +271,7 @@ class JessyCi:
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
+    @exits_2_on_bad_input
     async def scan(
         self,
         git: rel.GitArg,
@@ -216,11 +280,12 @@ class JessyCi:
         ignore_unfixed: rel.IgnoreUnfixedArg = False,
     ) -> str:
         """Trivy over the repository and every image (reports always written); fails on gated findings."""
-        return verdict(
+        return summary_or_fail(
             await rel.scan(self._runner(), git, await self._project(), component, severity, ignore_unfixed, _log)
         )
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def scan_reports(
         self,
         git: rel.GitArg,
@@ -233,6 +298,7 @@ class JessyCi:
         return reports_directory(report)
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def publish(
         self,
         git: rel.GitArg,
@@ -261,19 +327,21 @@ class JessyCi:
             _log,
             platform,
         )
-        return rel.release_text(verdict(report), report)
+        return rel.release_text(summary_or_fail(report), report)
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
+    @exits_2_on_bad_input
     async def publish_dry_run(self, git: rel.GitArg, platform: rel.PlatformArg = None) -> str:
         """The whole release with a placeholder tag, without the push."""
         project = await self._project()
         report = await rel.publish(
             self._runner(), git, project, rel.DRY_RUN_TAG, "", "", None, True, None, False, _log, platform
         )
-        return rel.release_text(verdict(report), report)
+        return rel.release_text(summary_or_fail(report), report)
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def smoke(
         self,
         url: Annotated[
@@ -287,7 +355,6 @@ class JessyCi:
         ] = None,
     ) -> str:
         """api health, core health through the api, a layer write/read round trip; from a python container."""
-        from jessy_ci.errors import UsageError
         from jessy_ci.verbs.smoke import validate_timeout, validate_url
 
         if (api is None) == (not url):
@@ -300,9 +367,10 @@ class JessyCi:
         runner = DaggerRunner(self.source, services=bound)
         step = repo.smoke(*target, run_id=runner.run_id, bound=tuple(bound))
         result, files = outcome(step, await runner.run(step))
-        return verdict(finish(Report(verb="smoke", steps=[result], files=files)))
+        return summary_or_fail(finish(Report(verb="smoke", steps=[result], files=files)))
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def serve(
         self,
         env: Annotated[str, Doc("An environment of environments/NAME.toml: its service env and ports")] = "",
@@ -310,7 +378,6 @@ class JessyCi:
         """The dev environment: jessy-core and jessy-api on one fresh layer volume (initialised by jessy-core
         init-volume), health-checked, behind one proxy that exposes jessy-core's port (8080) and jessy-api's (3000):
         `dagger call serve up --ports 8080:8080,3000:3000`."""
-        from jessy_ci.errors import UsageError
         from jessy_ci.toolchains.proxy import proxy
         from jessy_ci.verbs.plan import serve_specs
         from jessy_ci.verbs.serve import serve_ports
@@ -334,12 +401,14 @@ class JessyCi:
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
+    @exits_2_on_bad_input
     async def coverage(self, component: ComponentsArg = None, threshold: ThresholdArg = None) -> str:
         """Line coverage of Rust (cargo-llvm-cov) and Go components, unit and integration tests; fails naming every
         component (and the total) under the threshold."""
-        return verdict(await self._coverage(component, threshold))
+        return summary_or_fail(await self._coverage(component, threshold))
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def coverage_reports(
         self, component: ComponentsArg = None, threshold: ThresholdArg = None
     ) -> dagger.Directory:
@@ -372,6 +441,7 @@ class JessyCi:
         return run.report
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def bench(
         self,
         component: ComponentsArg = None,
@@ -386,9 +456,12 @@ class JessyCi:
         """criterion and go test -bench; with a baseline, a verdict per benchmark (bench/compare.md) and a failure
         for every significant regression over the maximum."""
         settings = BenchSettings(count, time_, filter_)
-        return verdict(await self._bench(component, baseline, baseline_source, max_regression, settings, commit))
+        return summary_or_fail(
+            await self._bench(component, baseline, baseline_source, max_regression, settings, commit)
+        )
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @exits_2_on_bad_input
     async def bench_reports(
         self,
         component: ComponentsArg = None,
@@ -408,6 +481,7 @@ class JessyCi:
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @check
+    @exits_2_on_bad_input
     async def bench_regression(
         self,
         baseline: BaselineArg = None,
@@ -418,4 +492,4 @@ class JessyCi:
         it passes at once and runs nothing."""
         if baseline is None and baseline_source is None:
             return "No baseline given (baseline or baseline-source): no benchmark ran, nothing to gate.\n"
-        return verdict(await self._bench(None, baseline, baseline_source, max_regression, _BENCH, ""))
+        return summary_or_fail(await self._bench(None, baseline, baseline_source, max_regression, _BENCH, ""))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from typing import cast
+
+from jessy_ci.errors import UsageError
 from jessy_ci.report import Report, StepResult
 
 _ICON = {"passed": "✅ passed", "failed": "❌ failed", "error": "⚠️ error"}
@@ -39,3 +43,27 @@ def render(report: Report) -> str:
     if failures:
         lines += ["", "### Failures", "", *(f"- `{_cell(f.strip())}`" for f in failures)]
     return "\n".join(lines) + "\n"
+
+
+VERDICT_FILE = "verdict.json"
+
+
+def verdict_json(report: Report) -> bytes:
+    """The machine-readable verdict beside summary.md: what `verdict --reports DIR` reads back."""
+    data = {"verb": report.verb, "passed": report.passed, "failures": report.failures()}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def read_verdict(data: bytes, source: str) -> tuple[bool, list[str]]:
+    """``(passed, failures)`` of a verdict.json; anything else is bad input."""
+    try:
+        loaded: object = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        loaded = None
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{source}: not a jessy-ci verdict; expected the verdict.json of a reports folder")
+    fields = cast(dict[str, object], loaded)
+    passed, failures = fields.get("passed"), fields.get("failures")
+    if not isinstance(passed, bool) or not isinstance(failures, list):
+        raise UsageError(f"{source}: not a jessy-ci verdict; expected the verdict.json of a reports folder")
+    return passed, [str(f) for f in cast(list[object], failures)]

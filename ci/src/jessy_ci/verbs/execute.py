@@ -114,6 +114,7 @@ async def run_steps(
 
 
 def finish(report: Report) -> Report:
-    """Add summary.md, the last file of every verb."""
+    """Add summary.md and verdict.json, the last files of every verb."""
     report.files["summary.md"] = summary.render(report).encode()
+    report.files[summary.VERDICT_FILE] = summary.verdict_json(report)
     return report
