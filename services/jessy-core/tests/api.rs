@@ -19,38 +19,64 @@ struct Server {
     child: Child,
     port: u16,
     logs: mpsc::Receiver<String>,
+    /// Log lines read while waiting for the start (kept for `terminate`).
+    early: Vec<String>,
 }
 
 impl Server {
+    /// Starts the binary on a free port and waits for its own "starting" line. The port is free when picked, but
+    /// tests run in parallel: when another test's server takes it first, this one fails to bind and exits, and
+    /// the next free port is tried (a plain connect check would have talked to the other server).
     fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Server {
-        let port = free_port();
-        let mut cmd = Command::new(BIN);
-        cmd.env("JESSY_CORE_PORT", port.to_string())
-            .env("JESSY_BIND_HOST", "127.0.0.1")
-            .env("JESSY_DATA_DIR", data_dir)
-            .env_remove("JESSY_MAX_LAYER_BYTES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn jessy-core");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, logs) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
+        for _ in 0..5 {
+            let port = free_port();
+            let mut cmd = Command::new(BIN);
+            cmd.env("JESSY_CORE_PORT", port.to_string())
+                .env("JESSY_BIND_HOST", "127.0.0.1")
+                .env("JESSY_DATA_DIR", data_dir)
+                .env_remove("JESSY_MAX_LAYER_BYTES")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit());
+            for (k, v) in extra_env {
+                cmd.env(k, v);
+            }
+            let mut child = cmd.spawn().expect("spawn jessy-core");
+            let stdout = child.stdout.take().unwrap();
+            let (tx, logs) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut early = Vec::new();
+            loop {
+                match logs.recv_timeout(Duration::from_millis(100)) {
+                    Ok(line) => {
+                        let started = line.contains(r#""msg":"starting""#);
+                        early.push(line);
+                        if started {
+                            return Server {
+                                child,
+                                port,
+                                logs,
+                                early,
+                            };
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        assert!(Instant::now() < deadline, "server did not start");
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        let _ = child.wait(); // exited before starting: most likely its port was taken
+                        break;
+                    }
                 }
             }
-        });
-        let server = Server { child, port, logs };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        server
+        panic!("server did not start on any of 5 free ports");
     }
 
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Response {
@@ -73,7 +99,7 @@ impl Server {
             assert!(Instant::now() < deadline, "server ignored SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         };
-        let mut lines = Vec::new();
+        let mut lines = std::mem::take(&mut self.early);
         while let Ok(line) = self.logs.recv_timeout(Duration::from_secs(2)) {
             lines.push(line);
         }
