@@ -29,6 +29,7 @@ REPORTS_DIR = "/jessy-reports"
 INPUTS_DIR = "/jessy-inputs"
 DATA_DIR = "/data"
 ANY_HOST = "0.0.0.0"
+EMPTY_DATA_DIR = ("sh", "-c", f"find {DATA_DIR} -mindepth 1 -delete")
 # What never goes into a container: build outputs, VCS data, local environments and reports.
 SOURCE_IGNORE = [
     ".git",
@@ -99,9 +100,17 @@ class DaggerRunner:
         expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
         return ctr.with_exec(args, expect=expect, expand=True)
 
-    def _data_volume(self, owner: str) -> dagger.CacheVolume:
-        """A fresh layer volume for every step: no state leaks between runs or steps."""
-        return dag.cache_volume(f"jessy-data-{self.run_id}-{owner.replace(':', '-')}")
+    def _data_volume(self, owner: str, scope: str | None = None) -> dagger.CacheVolume:
+        """The layer volume of one step (or of ``serve``). ``scope`` (a digest of the step's inputs) names it, so an
+        unchanged step reuses its cached result instead of running again on a new volume; without one, the run's
+        id (a new volume per call)."""
+        return dag.cache_volume(f"jessy-data-{scope or self.run_id}-{owner.replace(':', '-')}")
+
+    async def scope(self, step: Step) -> str:
+        """A digest of everything the step and its services read from the repository."""
+        paths = (*step.manifests, *step.sources, *(p for spec in step.services for p in spec.sources))
+        selected = dag.directory().with_directory(".", self.source, include=_include(paths), exclude=SOURCE_IGNORE)
+        return (await selected.digest()).rpartition(":")[2][:16]
 
     def service(
         self, spec: ServiceSpec, specs: Mapping[str, ServiceSpec], volume: dagger.CacheVolume
@@ -148,8 +157,9 @@ class DaggerRunner:
             spec.url_env, f"http://{spec.name}:{spec.port}"
         )
 
-    def container(self, step: Step) -> dagger.Container:
-        """The step's container, up to and including its command (run with expect=ANY)."""
+    def container(self, step: Step, scope: str | None = None) -> dagger.Container:
+        """The step's container, up to and including its command (run with expect=ANY). Its layer volume is emptied
+        first: a step that runs again on unchanged inputs (cache pruned, a failure re-run) starts from nothing."""
         ctr = self._base(step.image, step.caches, step.env).with_workdir(_workdir(step.workdir))
         if step.manifests:
             ctr = ctr.with_directory(SRC, self.source, include=list(step.manifests))
@@ -157,9 +167,11 @@ class DaggerRunner:
             ctr = self._exec(ctr, argv)
         ctr = ctr.with_directory(SRC, self.source, include=_include(step.sources), exclude=SOURCE_IGNORE)
         ctr = ctr.with_directory(REPORTS_DIR, dag.directory())
-        volume = self._data_volume(step.name)
+        volume = self._data_volume(step.name, scope)
+        if step.data_env or step.services:
+            ctr = self._exec(ctr.with_mounted_cache(DATA_DIR, volume), EMPTY_DATA_DIR)
         if step.data_env:
-            ctr = ctr.with_mounted_cache(DATA_DIR, volume).with_env_variable(step.data_env, DATA_DIR)
+            ctr = ctr.with_env_variable(step.data_env, DATA_DIR)
         specs = {s.name: s for s in step.services}
         for spec in step.services:
             ctr = self._bind(ctr, spec, specs, volume)
@@ -184,7 +196,7 @@ class DaggerRunner:
         if absent:
             return RunResult(2, "", "", 0.0, error=f"input {absent[0]!r} was not provided")
         try:
-            ctr = await self.container(step).sync()
+            ctr = await self.container(step, await self.scope(step)).sync()
             code = await ctr.exit_code()
             stdout = await ctr.stdout()
             stderr = await ctr.stderr()
