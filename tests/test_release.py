@@ -4,7 +4,6 @@ size budgets, scans and the reports they always leave, `scan --from-report`, and
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +22,11 @@ from jessy_ci.steps import JunitSource, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan_reports
+from tests.conftest import TRIVY_SAMPLES
 from tests.test_cli import jessy_ci
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 CLEAN = json.dumps({"SchemaVersion": 2, "Results": []}).encode()
-SAMPLES = os.environ.get("JESSY_SAMPLES_DIR")
-needs_samples = pytest.mark.skipif(not SAMPLES, reason="JESSY_SAMPLES_DIR not set: no real Trivy reports to read")
 
 
 def critical(package: str) -> bytes:
@@ -236,11 +234,9 @@ def test_build_gates_size_budgets(project: config.Project) -> None:
 # --- scan --from-report -------------------------------------------------------------------------------------------
 
 
-@needs_samples
 def test_from_report_gates_vulnerabilities_misconfigurations_and_secrets() -> None:
-    folder = Path(str(SAMPLES)) / "trivy"
-    names = ("alpine-39.json", "dockerfile.json", "secrets.json")
-    files = {Path(n).stem: (folder / n).read_bytes() for n in names}
+    names = ("debian-critical.json", "dockerfile.json", "secrets.json")
+    files = {Path(n).stem: (TRIVY_SAMPLES / n).read_bytes() for n in names}
     report = run_scan_reports(files, ScanOptions(("CRITICAL", "HIGH"), ignore_unfixed=False))
     kinds = {f.split()[2] for f in report.gate_failures}
     assert kinds == {"vulnerability", "misconfiguration", "secret"}
@@ -281,14 +277,13 @@ def test_a_password_given_in_clear_is_refused_and_never_echoed(tmp_path: Path) -
     assert "env://" in done.stderr
 
 
-@needs_samples
 def test_cli_from_report_exit_codes_and_reports(tmp_path: Path) -> None:
-    folder = Path(str(SAMPLES)) / "trivy"
-    done = jessy_ci("scan", "--from-report", str(folder / "secrets.json"), "--reports", str(tmp_path))
+    done = jessy_ci("scan", "--from-report", str(TRIVY_SAMPLES / "secrets.json"), "--reports", str(tmp_path))
     assert done.returncode == 1
     assert "aws-access-key-id" in done.stderr
     assert (tmp_path / "scan" / "summary.md").is_file()
-    passing = jessy_ci("scan", "--from-report", str(folder / "alpine-310.json"), "--reports", str(tmp_path / "b"))
+    clean = str(TRIVY_SAMPLES / "debian-clean.json")
+    passing = jessy_ci("scan", "--from-report", clean, "--reports", str(tmp_path / "b"))
     assert passing.returncode == 0, passing.stderr
-    bad = jessy_ci("scan", "--from-report", str(folder / "alpine-310.json"), "--severity", "SEVERE")
+    bad = jessy_ci("scan", "--from-report", clean, "--severity", "SEVERE")
     assert bad.returncode == 2 and "--severity" in bad.stderr

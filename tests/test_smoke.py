@@ -15,7 +15,7 @@ from dagger import dag
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.toolchains import repo
 from jessy_ci.verbs.smoke import SmokeTarget, run_smoke
-from tests.support.dagger_schema import SCHEMA_ENV, schema_from_env, validate
+from tests.support.dagger_schema import validate
 from tests.test_cli import jessy_ci
 
 
@@ -103,10 +103,12 @@ def test_bad_input_exits_2(args: list[str], message: str) -> None:
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_the_dagger_smoke_container_is_valid() -> None:
-    schema: graphql.GraphQLSchema | None = schema_from_env()
-    if schema is None:
-        pytest.skip(f"{SCHEMA_ENV} not set: no engine schema to validate the Dagger queries against")
+def test_the_dagger_smoke_container_is_valid(schema: graphql.GraphQLSchema) -> None:
     runner = DaggerRunner(dag.host().directory("."), run_id="schema-test")
     step = repo.smoke("https://staging.jessy.example", 30, "", runner.run_id)
     assert validate(runner.container(step), schema) == []
+    bound = DaggerRunner(dag.host().directory("."), services={"jessy-api": dag.host().service([])}, run_id="t")
+    api_step = repo.smoke("http://jessy-api:3000", 30, "", bound.run_id, bound=("jessy-api",))
+    chain = [s.name for s in bound.container(api_step)._ctx.selections]  # pyright: ignore[reportPrivateUsage]
+    assert "withServiceBinding" in chain
+    assert validate(bound.container(api_step), schema) == []

@@ -1,17 +1,17 @@
-"""Trivy gate on real reports from Trivy's own integration tests (read from $JESSY_SAMPLES_DIR/trivy)."""
+"""Trivy gate on real Trivy 0.76.0 reports committed in tests/samples/trivy (scripts/make_trivy_samples.py writes
+them, offline, from fixtures it builds: a fake Debian 12 root filesystem, a Dockerfile, fake credentials)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jessy_ci.errors import UsageError
+from jessy_ci.gates.secrets import scan_file
 from jessy_ci.gates.trivy import (
     Finding,
     GateResult,
@@ -25,25 +25,23 @@ from jessy_ci.gates.trivy import (
     parse_severities,
     summary_markdown,
 )
+from jessy_ci.toolchains.trivy import TRIVY_VERSION
+from tests.conftest import SAMPLES, TRIVY_SAMPLES
 
 TODAY = date(2025, 6, 1)
 NO_IGNORES = IgnoreRules()
 
 
-@pytest.fixture(scope="module")
-def samples() -> Path:
-    root = os.environ.get("JESSY_SAMPLES_DIR")
-    if not root:
-        pytest.skip("JESSY_SAMPLES_DIR not set: the Trivy sample reports live in ../shared/samples/trivy")
-    return Path(root) / "trivy"
+REPORTS = ["debian-clean.json", "debian-critical.json", "dockerfile.json", "secrets.json"]
+TARGET = "rootfs (debian 12.11)"
 
 
-def load(samples: Path, name: str) -> list[Finding]:
-    return parse_report((samples / name).read_bytes(), name)
+def load(name: str) -> list[Finding]:
+    return parse_report((TRIVY_SAMPLES / name).read_bytes(), name)
 
 
-def raw_json(samples: Path, name: str) -> Any:
-    return json.loads((samples / name).read_bytes())
+def raw_json(name: str) -> Any:
+    return json.loads((TRIVY_SAMPLES / name).read_bytes())
 
 
 def independent_counts(report: Any) -> Counter[str]:
@@ -70,57 +68,83 @@ def run(findings: list[Finding], severities: str, **kw: Any) -> GateResult:
 # --- parsing the real reports --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["alpine-310.json", "alpine-39.json", "dockerfile.json", "secrets.json"])
-def test_counts_by_severity_match_the_json(samples: Path, name: str) -> None:
-    result = run(load(samples, name), "CRITICAL")
-    expected = independent_counts(raw_json(samples, name))
+@pytest.mark.parametrize("name", [*REPORTS, "debian-critical.sarif"])
+def test_samples_come_from_the_pinned_trivy(name: str) -> None:
+    report = raw_json(name)
+    version = report["runs"][0]["tool"]["driver"]["version"] if "runs" in report else report["Trivy"]["Version"]
+    assert version == TRIVY_VERSION  # regenerate with scripts/make_trivy_samples.py after a Trivy upgrade
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_counts_by_severity_match_the_json(name: str) -> None:
+    result = run(load(name), "CRITICAL")
+    expected = independent_counts(raw_json(name))
     assert {k: v for k, v in result.counts_by_severity.items() if v} == dict(expected)
     assert list(result.counts_by_severity) == ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 
 
-def test_alpine_39_numbers_read_by_hand(samples: Path) -> None:
-    # 4 MEDIUM (openssl in libcrypto1.1/libssl1.1) and 2 CRITICAL (CVE-2019-14697 in musl, musl-utils)
-    findings = load(samples, "alpine-39.json")
-    assert Counter(f.severity for f in findings) == {"MEDIUM": 4, "CRITICAL": 2}
-    musl = next(f for f in findings if f.package == "musl")
-    assert musl == Finding(
+def test_debian_critical_numbers_read_by_hand() -> None:
+    # 3 CRITICAL (CVE-2099-1001 in libc-bin and libc6, fixed; CVE-2099-1002 in libssl3, unfixed), 1 HIGH
+    # (CVE-2099-1003 in libssl3), 1 MEDIUM (CVE-2099-1004 in zlib1g), 2 LOW (CVE-2099-1005 in libc-bin and libc6,
+    # unfixed); glibc, openssl and zlib are the source packages the advisories name
+    findings = load("debian-critical.json")
+    assert Counter(f.severity for f in findings) == {"CRITICAL": 3, "HIGH": 1, "MEDIUM": 1, "LOW": 2}
+    libc6 = next(f for f in findings if (f.id, f.package) == ("CVE-2099-1001", "libc6"))
+    assert libc6 == Finding(
         kind="vulnerability",
-        id="CVE-2019-14697",
-        package="musl",
-        installed="1.1.20-r4",
-        fixed="1.1.20-r5",
+        id="CVE-2099-1001",
+        package="libc6",
+        installed="2.36-9+deb12u10",
+        fixed="2.36-9+deb12u11",
         severity="CRITICAL",
-        target="testdata/fixtures/images/alpine-39.tar.gz (alpine 3.9.4)",
-        title="",
+        target=TARGET,
+        title="glibc: heap overflow in the test DB",
     )
-    assert describe(musl) == (
-        "CVE-2019-14697 musl 1.1.20-r4 → 1.1.20-r5 CRITICAL (testdata/fixtures/images/alpine-39.tar.gz (alpine 3.9.4))"
-    )
-
-
-def test_alpine_310_has_only_medium(samples: Path) -> None:
-    findings = load(samples, "alpine-310.json")
-    assert Counter(f.severity for f in findings) == {"MEDIUM": 4}
-    assert {(f.id, f.package) for f in findings} == {
-        ("CVE-2019-1549", "libcrypto1.1"),
-        ("CVE-2019-1551", "libcrypto1.1"),
-        ("CVE-2019-1549", "libssl1.1"),
-        ("CVE-2019-1551", "libssl1.1"),
+    assert describe(libc6) == "CVE-2099-1001 libc6 2.36-9+deb12u10 → 2.36-9+deb12u11 CRITICAL (rootfs (debian 12.11))"
+    assert {(f.id, f.package, f.fixed) for f in findings if f.severity != "CRITICAL"} == {
+        ("CVE-2099-1003", "libssl3", "3.0.17-1~deb12u1"),
+        ("CVE-2099-1004", "zlib1g", "1:1.2.13.dfsg-1+deb12u1"),
+        ("CVE-2099-1005", "libc-bin", ""),
+        ("CVE-2099-1005", "libc6", ""),
     }
 
 
-def test_misconfiguration(samples: Path) -> None:
-    [f] = load(samples, "dockerfile.json")
-    assert (f.kind, f.id, f.severity) == ("misconfiguration", "DS-0002", "HIGH")
-    assert (f.package, f.target) == ("Dockerfile", "Dockerfile")
-    assert f.title == "Image user should not be 'root'"
-    assert (f.installed, f.fixed) == ("", "")
-    assert describe(f) == "DS-0002 Dockerfile HIGH (Image user should not be 'root')"
+def test_debian_clean_has_no_critical_or_high() -> None:
+    findings = load("debian-clean.json")
+    assert Counter(f.severity for f in findings) == {"MEDIUM": 2, "LOW": 2}
+    assert {(f.id, f.package) for f in findings} == {
+        ("CVE-2099-2001", "libssl3"),
+        ("CVE-2099-2002", "zlib1g"),
+        ("CVE-2099-2003", "libc-bin"),
+        ("CVE-2099-2003", "libc6"),
+    }
+    assert all(f.fixed for f in findings)
 
 
-def test_misconfigurations_count_only_when_failed(samples: Path) -> None:
-    report = raw_json(samples, "dockerfile.json")
-    failed = report["Results"][0]["Misconfigurations"][0]
+def test_misconfigurations() -> None:
+    findings = load("dockerfile.json")
+    # a line when Trivy gives one (the FROM :latest, the ADD), the file alone for a missing instruction
+    assert [(f.kind, f.id, f.package, f.severity) for f in findings] == [
+        ("misconfiguration", "DS-0001", "Dockerfile:1", "MEDIUM"),
+        ("misconfiguration", "DS-0002", "Dockerfile", "HIGH"),
+        ("misconfiguration", "DS-0005", "Dockerfile:2", "LOW"),
+        ("misconfiguration", "DS-0026", "Dockerfile", "LOW"),
+    ]
+    root = findings[1]
+    assert root.target == "Dockerfile"
+    assert root.title == "Image user should not be 'root'"
+    assert (root.installed, root.fixed, root.aliases) == ("", "", ())
+    assert describe(root) == "DS-0002 Dockerfile HIGH (Image user should not be 'root')"
+    assert describe(findings[0]) == "DS-0001 Dockerfile:1 MEDIUM (':latest' tag used)"
+
+
+def failed_ds_0002(report: Any) -> dict[str, Any]:
+    return next(m for m in report["Results"][0]["Misconfigurations"] if m["ID"] == "DS-0002")
+
+
+def test_misconfigurations_count_only_when_failed() -> None:
+    report = raw_json("dockerfile.json")
+    failed = failed_ds_0002(report)
     passed = {**failed, "ID": "DS-0001", "Status": "PASS"}
     excepted = {**failed, "ID": "DS-0005", "Status": "EXCEPTION"}
     report["Results"][0]["Misconfigurations"] = [passed, failed, excepted]
@@ -128,11 +152,12 @@ def test_misconfigurations_count_only_when_failed(samples: Path) -> None:
     assert [f.id for f in findings] == ["DS-0002"]
 
 
-def test_misconfiguration_avdid_and_line(samples: Path) -> None:
+def test_misconfiguration_avdid_and_line() -> None:
     # Older Trivy versions write ID DS002 and AVDID AVD-DS-0002; the cause may carry a line
-    report = raw_json(samples, "dockerfile.json")
-    m = report["Results"][0]["Misconfigurations"][0]
+    report = raw_json("dockerfile.json")
+    m = failed_ds_0002(report)
     m.update(ID="DS002", AVDID="AVD-DS-0002", CauseMetadata={"StartLine": 4})
+    report["Results"][0]["Misconfigurations"] = [m]
     [f] = parse_report(json.dumps(report).encode(), "old.json")
     assert (f.id, f.aliases, f.package) == ("DS002", ("AVD-DS-0002",), "Dockerfile:4")
     ignored = run([f], "HIGH", ignore=parse_ignore_file("AVD-DS-0002\n"))
@@ -140,13 +165,23 @@ def test_misconfiguration_avdid_and_line(samples: Path) -> None:
     assert ignored.ignored_by_file == 1
 
 
-def test_secrets(samples: Path) -> None:
-    findings = load(samples, "secrets.json")
+def test_secrets() -> None:
+    findings = load("secrets.json")
     assert [(f.kind, f.id, f.package, f.severity, f.title) for f in findings] == [
         ("secret", "aws-access-key-id", "deploy.sh:3", "CRITICAL", "AWS Access Key ID"),
-        ("secret", "mysecret", "deploy.sh:7", "HIGH", "My Secret"),
+        ("secret", "aws-secret-access-key", "deploy.sh:4", "CRITICAL", "AWS Secret Access Key"),
+        ("secret", "github-pat", "deploy.sh:5", "CRITICAL", "GitHub Personal Access Token"),
+        ("secret", "slack-access-token", "deploy.sh:6", "HIGH", "Slack token"),
     ]
     assert describe(findings[0]) == "aws-access-key-id deploy.sh:3 CRITICAL (AWS Access Key ID)"
+
+
+def test_the_secret_sample_holds_only_masked_secrets() -> None:
+    # Trivy masks what it found (in Match and in every line of Code), so the committed report trips no secret scan
+    data = (TRIVY_SAMPLES / "secrets.json").read_bytes()
+    for secret in raw_json("secrets.json")["Results"][0]["Secrets"]:
+        assert "*" * 20 in secret["Match"]
+    assert scan_file("tests/samples/trivy/secrets.json", data) == []
 
 
 # --- verdicts ------------------------------------------------------------------------------------------------------
@@ -155,90 +190,116 @@ def test_secrets(samples: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "severities", "failing"),
     [
-        ("alpine-39.json", "CRITICAL", 2),
-        ("alpine-39.json", "CRITICAL,HIGH", 2),
-        ("alpine-39.json", "HIGH", 0),
-        ("alpine-39.json", "MEDIUM", 4),
-        ("alpine-39.json", "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", 6),
-        ("alpine-310.json", "CRITICAL", 0),
-        ("alpine-310.json", "CRITICAL,HIGH", 0),
-        ("alpine-310.json", "MEDIUM", 4),
+        ("debian-critical.json", "CRITICAL", 3),
+        ("debian-critical.json", "CRITICAL,HIGH", 4),
+        ("debian-critical.json", "HIGH", 1),
+        ("debian-critical.json", "MEDIUM", 1),
+        ("debian-critical.json", "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", 7),
+        ("debian-clean.json", "CRITICAL", 0),
+        ("debian-clean.json", "CRITICAL,HIGH", 0),
+        ("debian-clean.json", "MEDIUM", 2),
+        ("debian-clean.json", "medium,low", 4),
         ("dockerfile.json", "CRITICAL", 0),
         ("dockerfile.json", "HIGH", 1),
-        ("secrets.json", "CRITICAL", 1),
-        ("secrets.json", "critical, high", 2),
+        ("dockerfile.json", "LOW", 2),
+        ("secrets.json", "CRITICAL", 3),
+        ("secrets.json", "critical, high", 4),
     ],
 )
-def test_verdict_per_severity_list(samples: Path, name: str, severities: str, failing: int) -> None:
-    result = run(load(samples, name), severities)
+def test_verdict_per_severity_list(name: str, severities: str, failing: int) -> None:
+    result = run(load(name), severities)
     assert len(result.failing) == failing
     assert result.passed == (failing == 0)
     assert {f.severity for f in result.failing} <= set(parse_severities(severities))
 
 
-def test_alpine_39_fails_on_critical_with_the_musl_findings(samples: Path) -> None:
-    result = run(load(samples, "alpine-39.json"), "CRITICAL,HIGH")
+def test_debian_critical_fails_on_critical_and_high() -> None:
+    result = run(load("debian-critical.json"), "CRITICAL,HIGH")
     assert not result.passed
     assert [(f.id, f.package) for f in result.failing] == [
-        ("CVE-2019-14697", "musl"),
-        ("CVE-2019-14697", "musl-utils"),
+        ("CVE-2099-1001", "libc-bin"),
+        ("CVE-2099-1001", "libc6"),
+        ("CVE-2099-1002", "libssl3"),
+        ("CVE-2099-1003", "libssl3"),
     ]
 
 
-def test_ignore_unfixed_drops_only_vulnerabilities_without_fix(samples: Path) -> None:
-    # Every vulnerability of the samples has a fix: clear one to make it unfixed
-    report = raw_json(samples, "alpine-39.json")
-    for v in report["Results"][0]["Vulnerabilities"]:
-        if v["PkgName"] == "musl-utils":
-            del v["FixedVersion"]
-    findings = parse_report(json.dumps(report).encode(), "alpine-39.json")
-    unfixed = next(f for f in findings if f.package == "musl-utils")
+def test_debian_clean_passes_on_critical_and_high() -> None:
+    result = run(load("debian-clean.json"), "CRITICAL,HIGH")
+    assert result.passed
+    assert result.counts_by_severity == {"CRITICAL": 0, "HIGH": 0, "MEDIUM": 2, "LOW": 2, "UNKNOWN": 0}
+
+
+def test_ignore_unfixed_drops_only_vulnerabilities_without_fix() -> None:
+    # Trivy writes an unfixed vulnerability with Status "affected" and no FixedVersion
+    raw = {
+        (v["VulnerabilityID"], v["PkgName"]): v
+        for v in raw_json("debian-critical.json")["Results"][0]["Vulnerabilities"]
+    }
+    assert raw["CVE-2099-1002", "libssl3"]["Status"] == "affected"
+    assert "FixedVersion" not in raw["CVE-2099-1002", "libssl3"]
+    findings = load("debian-critical.json")
+    unfixed = next(f for f in findings if f.id == "CVE-2099-1002")
     assert unfixed.fixed == ""
-    assert describe(unfixed).startswith("CVE-2019-14697 musl-utils 1.1.20-r4 → no fix CRITICAL")
+    assert describe(unfixed) == "CVE-2099-1002 libssl3 3.0.16-1~deb12u1 → no fix CRITICAL (rootfs (debian 12.11))"
 
     kept = run(findings, "CRITICAL", ignore_unfixed=False)
-    assert len(kept.failing) == 2
+    assert len(kept.failing) == 3
     assert kept.ignored == 0
     dropped = run(findings, "CRITICAL", ignore_unfixed=True)
-    assert [f.package for f in dropped.failing] == ["musl"]
+    assert [(f.id, f.package) for f in dropped.failing] == [("CVE-2099-1001", "libc-bin"), ("CVE-2099-1001", "libc6")]
     assert dropped.ignored_unfixed == 1
     assert dropped.counts_by_severity == kept.counts_by_severity  # counts cover every finding
 
+    # at LOW only the unfixed CVE-2099-1005 (libc-bin, libc6) is found: both dropped, the gate passes
+    low = run(findings, "LOW", ignore_unfixed=True)
+    assert (low.passed, low.ignored_unfixed) == (True, 2)
+
     # misconfigurations and secrets have no fixed version and still count
-    others = load(samples, "secrets.json") + load(samples, "dockerfile.json")
-    assert len(run(others, "CRITICAL,HIGH", ignore_unfixed=True).failing) == 3
+    others = load("secrets.json") + load("dockerfile.json")
+    assert len(run(others, "CRITICAL,HIGH", ignore_unfixed=True).failing) == 5
 
 
-def test_ignore_unfixed_on_real_reports_changes_nothing(samples: Path) -> None:
-    findings = load(samples, "alpine-39.json")
-    assert run(findings, "CRITICAL", ignore_unfixed=True).failing == run(findings, "CRITICAL").failing
+def test_ignore_unfixed_changes_nothing_when_every_finding_has_a_fix() -> None:
+    findings = load("debian-clean.json")
+    every = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL"
+    assert run(findings, every, ignore_unfixed=True).failing == run(findings, every).failing
+    assert len(run(findings, every, ignore_unfixed=True).failing) == 4
 
 
 # --- ignore file ---------------------------------------------------------------------------------------------------
 
 IGNORE_FILE = """\
-# accepted until the musl upgrade lands
-CVE-2019-14697 exp:2025-07-01
+# accepted until the glibc upgrade lands
+CVE-2099-1001 exp:2025-07-01
 
    # indented comment
-CVE-2019-1549
+CVE-2099-1002
+CVE-2099-1003 exp:2025-07-01
 aws-access-key-id exp:2025-06-01 a note after the ID
-mysecret   exp:2025-05-31
+aws-secret-access-key exp:2025-06-01
+github-pat   exp:2025-05-31
+slack-access-token
 """
 
 
 def test_parse_ignore_file() -> None:
     rules = parse_ignore_file(IGNORE_FILE)
     assert rules.entries == (
-        IgnoreEntry("CVE-2019-14697", date(2025, 7, 1), 2),
-        IgnoreEntry("CVE-2019-1549", None, 5),
-        IgnoreEntry("aws-access-key-id", date(2025, 6, 1), 6),
-        IgnoreEntry("mysecret", date(2025, 5, 31), 7),
+        IgnoreEntry("CVE-2099-1001", date(2025, 7, 1), 2),
+        IgnoreEntry("CVE-2099-1002", None, 5),
+        IgnoreEntry("CVE-2099-1003", date(2025, 7, 1), 6),
+        IgnoreEntry("aws-access-key-id", date(2025, 6, 1), 7),
+        IgnoreEntry("aws-secret-access-key", date(2025, 6, 1), 8),
+        IgnoreEntry("github-pat", date(2025, 5, 31), 9),
+        IgnoreEntry("slack-access-token", None, 10),
     )
     # an entry stops ignoring on its expiry date, as in Trivy
-    assert rules.active_ids(date(2025, 5, 31)) == {"CVE-2019-14697", "CVE-2019-1549", "aws-access-key-id"}
-    assert rules.active_ids(date(2025, 6, 1)) == {"CVE-2019-14697", "CVE-2019-1549"}
-    assert rules.active_ids(date(2030, 1, 1)) == {"CVE-2019-1549"}
+    never = {"CVE-2099-1002", "slack-access-token"}
+    july = {"CVE-2099-1001", "CVE-2099-1003"}
+    assert rules.active_ids(date(2025, 5, 31)) == never | july | {"aws-access-key-id", "aws-secret-access-key"}
+    assert rules.active_ids(date(2025, 6, 1)) == never | july
+    assert rules.active_ids(date(2030, 1, 1)) == never
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only comments\n  # and more\n"])
@@ -249,35 +310,38 @@ def test_empty_ignore_file(text: str) -> None:
 @pytest.mark.parametrize("field", ["exp:2025-13-01", "exp:tomorrow", "exp:2025-6-1", "exp:"])
 def test_unreadable_expiry_is_a_usage_error(field: str) -> None:
     with pytest.raises(UsageError) as e:
-        parse_ignore_file(f"# header\nCVE-2019-14697 {field}\n", source="ci/.trivyignore")
+        parse_ignore_file(f"# header\nCVE-2099-1001 {field}\n", source="ci/.trivyignore")
     assert str(e.value) == f"ci/.trivyignore line 2: {field!r}: expected exp:YYYY-MM-DD"
 
 
-def test_ignore_file_in_the_gate(samples: Path) -> None:
-    findings = load(samples, "alpine-39.json") + load(samples, "secrets.json")
+def test_ignore_file_in_the_gate() -> None:
+    findings = load("debian-critical.json") + load("secrets.json")
     rules = parse_ignore_file(IGNORE_FILE)
 
     result = run(findings, "CRITICAL,HIGH", ignore=rules, today=TODAY)
-    # musl CVE (2 packages) ignored until July; aws key expired today; mysecret expired yesterday
-    assert [f.id for f in result.failing] == ["aws-access-key-id", "mysecret"]
-    assert result.ignored_by_file == 2
-    assert [e.id for e in result.expired] == ["aws-access-key-id", "mysecret"]
-    assert "- ignore entry `mysecret` expired on 2025-05-31" in summary_markdown("all", result).splitlines()
+    # CVE-2099-1001 (2 packages) and CVE-2099-1003 ignored until July, CVE-2099-1002 and the slack token for good;
+    # both aws entries expired today, github-pat yesterday
+    secrets = ["aws-access-key-id", "aws-secret-access-key", "github-pat"]
+    assert [f.id for f in result.failing] == secrets
+    assert result.ignored_by_file == 5
+    assert [e.id for e in result.expired] == secrets
+    assert "- ignore entry `github-pat` expired on 2025-05-31" in summary_markdown("all", result).splitlines()
 
     earlier = run(findings, "CRITICAL,HIGH", ignore=rules, today=date(2025, 5, 1))
     assert earlier.passed
-    assert earlier.ignored_by_file == 4
+    assert earlier.ignored_by_file == 8
     assert earlier.expired == ()
 
     later = run(findings, "CRITICAL,HIGH", ignore=rules, today=date(2025, 7, 1))
-    assert len(later.failing) == 4
+    assert [f.id for f in later.failing] == ["CVE-2099-1001", "CVE-2099-1001", "CVE-2099-1003", *secrets]
+    assert later.ignored_by_file == 2
 
 
-def test_ignore_file_counts_only_at_gated_severities(samples: Path) -> None:
-    # CVE-2019-1549 is MEDIUM: gating on CRITICAL it is not counted as ignored
-    result = run(load(samples, "alpine-39.json"), "CRITICAL", ignore=parse_ignore_file("CVE-2019-1549\n"))
+def test_ignore_file_counts_only_at_gated_severities() -> None:
+    # CVE-2099-1004 is MEDIUM: gating on CRITICAL it is not counted as ignored
+    result = run(load("debian-critical.json"), "CRITICAL", ignore=parse_ignore_file("CVE-2099-1004\n"))
     assert result.ignored_by_file == 0
-    assert len(result.failing) == 2
+    assert len(result.failing) == 3
 
 
 def test_ignore_file_takes_precedence_over_unfixed() -> None:
@@ -319,10 +383,30 @@ def test_gate_rejects_unparsed_severities() -> None:
 # --- bad input -----------------------------------------------------------------------------------------------------
 
 
-def test_sarif_is_not_a_trivy_json_report(samples: Path) -> None:
+def test_sarif_is_not_a_trivy_json_report() -> None:
     with pytest.raises(UsageError) as e:
-        load(samples, "alpine-310.sarif")
-    assert str(e.value) == "alpine-310.sarif: not a Trivy report: expected a JSON object with SchemaVersion and Results"
+        load("debian-critical.sarif")
+    expected = "not a Trivy report: expected a JSON object with SchemaVersion and Results"
+    assert str(e.value) == f"debian-critical.sarif: {expected}"
+
+
+def test_the_sarif_sample_is_the_json_report_converted() -> None:
+    sarif = raw_json("debian-critical.sarif")
+    [converted] = sarif["runs"]
+    driver = converted["tool"]["driver"]
+    assert (sarif["version"], driver["name"]) == ("2.1.0", "Trivy")
+    findings = load("debian-critical.json")
+    assert [r["ruleId"] for r in converted["results"]] == [f.id for f in findings]
+    assert [r["id"] for r in driver["rules"]] == list(dict.fromkeys(f.id for f in findings))
+    # Trivy's SARIF levels: CRITICAL and HIGH are errors, MEDIUM a warning, LOW a note
+    levels = {r["ruleId"]: r["level"] for r in converted["results"]}
+    assert levels == {
+        "CVE-2099-1001": "error",
+        "CVE-2099-1002": "error",
+        "CVE-2099-1003": "error",
+        "CVE-2099-1004": "warning",
+        "CVE-2099-1005": "note",
+    }
 
 
 @pytest.mark.parametrize(
@@ -360,26 +444,28 @@ def test_unknown_or_missing_severity_counts_as_unknown() -> None:
 # --- summary -------------------------------------------------------------------------------------------------------
 
 
-def test_summary_markdown_failing(samples: Path) -> None:
-    result = run(load(samples, "alpine-39.json"), "CRITICAL,HIGH")
+def test_summary_markdown_failing() -> None:
+    result = run(load("debian-critical.json"), "CRITICAL,HIGH")
     text = summary_markdown("jessy-core", result)
     lines = text.splitlines()
-    assert lines[0] == "### Trivy jessy-core: ❌ failed (2 failing)"
+    assert lines[0] == "### Trivy jessy-core: ❌ failed (4 failing)"
     assert "| CRITICAL | HIGH | MEDIUM | LOW | UNKNOWN |" in lines
-    assert "| 2 | 0 | 4 | 0 | 0 |" in lines
+    assert "| 3 | 1 | 1 | 2 | 0 |" in lines
     assert "Gate on CRITICAL, HIGH; ignored: 0 by the ignore file, 0 unfixed." in lines
     rows = [line for line in lines if line.startswith("| CVE-")]
-    assert len(rows) == 2
-    assert rows[0].startswith("| CVE-2019-14697 | vulnerability | musl | 1.1.20-r4 | 1.1.20-r5 | CRITICAL |")
+    assert len(rows) == 4
+    fixed = "| CVE-2099-1001 | vulnerability | libc-bin | 2.36-9+deb12u10 | 2.36-9+deb12u11 | CRITICAL |"
+    assert rows[0].startswith(f"{fixed} rootfs (debian 12.11) | glibc: heap overflow in the test DB |")
+    assert rows[2].startswith("| CVE-2099-1002 | vulnerability | libssl3 | 3.0.16-1~deb12u1 |  | CRITICAL |")
 
 
-def test_summary_markdown_passing_and_expired(samples: Path) -> None:
-    rules = parse_ignore_file("CVE-2019-14697 exp:2025-01-01\nmysecret\n")
-    result = run(load(samples, "alpine-310.json") + load(samples, "secrets.json"), "HIGH", ignore=rules)
+def test_summary_markdown_passing_and_expired() -> None:
+    rules = parse_ignore_file("CVE-2099-1001 exp:2025-01-01\nslack-access-token\n")
+    result = run(load("debian-clean.json") + load("secrets.json"), "HIGH", ignore=rules)
     assert result.passed
     text = summary_markdown("jessy-api", result)
     assert text.startswith("### Trivy jessy-api: ✅ passed\n")
-    assert "| 1 | 1 | 4 | 0 | 0 |" in text
+    assert "| 3 | 1 | 2 | 2 | 0 |" in text
     assert "ignored: 1 by the ignore file" in text
     assert "expired" not in text  # the expired CVE entry matches nothing in these reports
     assert "| ID |" not in text
@@ -394,7 +480,7 @@ def test_summary_escapes_pipes() -> None:
 
 def test_a_db_download_failure_is_explained_with_what_to_do() -> None:
     """Trivy 0.76's own stderr in a container without network (recorded on the engine here)."""
-    stderr = (Path(__file__).resolve().parent.parent / "samples" / "trivy-db-download-failure.stderr").read_text()
+    stderr = (SAMPLES / "trivy-db-download-failure.stderr").read_text()
     assert explain_failure(stderr) == (
         "Trivy could not download its vulnerability DB from mirror.gcr.io/aquasec/trivy-db:2 (no network or a "
         "blocked registry); give it a prepared DB: --trivy-db DIR (a Trivy cache folder holding db/trivy.db)"

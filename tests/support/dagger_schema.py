@@ -19,6 +19,8 @@ from dagger.client._guards import is_id_type, is_id_type_sequence
 from gql.dsl import DSLQuery, DSLSchema, dsl_gql
 
 SCHEMA_ENV = "DAGGER_SCHEMA_FILE"
+# Introspected from the engine by scripts/introspect_schema.py; DAGGER_SCHEMA_FILE points elsewhere if set.
+COMMITTED_SCHEMA = Path(__file__).resolve().parent / "dagger-schema.graphqls"
 
 
 @functools.cache
@@ -26,9 +28,9 @@ def load_schema(path: str) -> graphql.GraphQLSchema:
     return graphql.build_schema(Path(path).read_text(encoding="utf-8"))
 
 
-def schema_from_env() -> graphql.GraphQLSchema | None:
-    path = os.environ.get(SCHEMA_ENV)
-    return load_schema(path) if path else None
+def engine_schema() -> graphql.GraphQLSchema:
+    """The engine's schema: DAGGER_SCHEMA_FILE when set, else the one committed beside this module."""
+    return load_schema(os.environ.get(SCHEMA_ENV) or str(COMMITTED_SCHEMA))
 
 
 def _leaf_type(schema: graphql.GraphQLSchema, fields: list[Field]) -> graphql.GraphQLNamedType | None:
