@@ -33,7 +33,9 @@ def test_every_coverage_container_is_valid(schema: graphql.GraphQLSchema, projec
     core = chain(runner.container(steps[0]))
     assert ("withEnvVariable", {"name": "PATH", "value": "${CARGO_INSTALL_ROOT}/bin:${PATH}", "expand": True}) in core
     execs = [args["args"] for name, args in core if name == "withExec"]
-    assert execs[-1][:2] == ["cargo", "tarpaulin"] and "/jessy-reports" in execs[-1]
+    # the command runs after the sources are touched (a shared target dir must never look fresh to cargo)
+    assert execs[-1][:2] == ["sh", "-c"] and execs[-1][2].startswith("find /src -exec touch -c {} + ")
+    assert "exec cargo tarpaulin --locked" in execs[-1][2] and "--output-dir /jessy-reports" in execs[-1][2]
     api = chain(runner.container(steps[1]))
     assert any(name == "withServiceBinding" and args["alias"] == "jessy-core" for name, args in api)
 

@@ -102,7 +102,7 @@ def test_an_image_that_comes_out_for_another_platform_fails_the_build(harness: E
 def test_scan_with_a_prepared_trivy_db_gates_findings_and_writes_every_report(
     engine: Engine, trivy_db_critical: Path, tmp_path: Path
 ) -> None:
-    done = engine.dagger("--trivy-db", str(trivy_db_critical), "call", "scan")
+    done = engine.dagger("--trivy-db", str(trivy_db_critical), "call", "scan", *AMD64)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     output = done.stdout + done.stderr
     assert "scan jessy-core: vulnerability CVE-2099-0001 libc6" in output and "→ 99.0 CRITICAL" in output
@@ -112,6 +112,7 @@ def test_scan_with_a_prepared_trivy_db_gates_findings_and_writes_every_report(
         str(trivy_db_critical),
         "call",
         "scan-reports",
+        *AMD64,
         "--ignore-unfixed",
         "export",
         "--path",
@@ -128,10 +129,11 @@ def test_scan_with_a_prepared_trivy_db_gates_findings_and_writes_every_report(
 
 
 def test_scan_without_a_reachable_trivy_db_says_what_to_do(harness: Engine) -> None:
-    done = harness.dagger("call", "scan", "--component", "jessy-api")
+    done = harness.dagger("call", "scan", "--component", "jessy-api", *AMD64)
     assert done.returncode == 1
-    assert "Trivy could not download its vulnerability DB from mirror.gcr.io/aquasec/trivy-db:2" in done.stdout
-    assert "give it a prepared DB: --trivy-db DIR" in done.stdout
+    output = done.stdout + done.stderr
+    assert "Trivy could not download its vulnerability DB from mirror.gcr.io/aquasec/trivy-db:2" in output
+    assert "give it a prepared DB: --trivy-db DIR" in output
 
 
 def test_publish_pushes_every_tag_and_the_registry_serves_the_same_digests(

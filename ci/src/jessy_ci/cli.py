@@ -313,6 +313,7 @@ def scan(
     ignore_unfixed: IgnoreUnfixedOption = False,
     ignore_file: IgnoreFileOption = None,
     trivy_db: TrivyDbOption = None,
+    platform: PlatformOption = None,
     from_report: Annotated[
         list[Path] | None,
         typer.Option(
@@ -323,11 +324,13 @@ def scan(
     """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
     from jessy_ci.cli_release import images_of, options, prepared_db, read_reports
     from jessy_ci.config import load
+    from jessy_ci.imagerefs import requested_platforms
     from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.scan import run_scan, run_scan_reports
 
     root = _root()
     inputs = prepared_db(trivy_db)
+    chosen = requested_platforms(platform)
     gate = options(load(root), root, severity, ignore_unfixed, ignore_file, bool(inputs))
     if from_report:
         _show(run_scan_reports(read_reports(from_report), gate), reports)
@@ -335,7 +338,7 @@ def scan(
     commit = head_commit(root)
 
     def verb(p: Project, r: Runner) -> Awaitable[Report]:
-        images = images_of(r, p, version="dev", commit=commit)
+        images = images_of(r, p, version="dev", commit=commit, platforms=chosen)
         return run_scan(p, r, list(component or []), _notice, images=images, options=gate)
 
     _run_verb(runner, reports, verb, inputs)

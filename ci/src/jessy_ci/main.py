@@ -185,7 +185,7 @@ class JessyCi:
             return await rel.build(project, runner, images, components, _log)
 
         async def scan(components: list[str]) -> Report:
-            return await rel.scan(runner, git, project, components, None, False, _log)
+            return await rel.scan(runner, git, project, components, None, False, _log, platforms)
 
         return await run_ci(
             project,
@@ -278,11 +278,13 @@ class JessyCi:
         component: ComponentsArg = None,
         severity: rel.SeverityArg = None,
         ignore_unfixed: rel.IgnoreUnfixedArg = False,
+        platform: rel.PlatformArg = None,
     ) -> str:
         """Trivy over the repository and every image (reports always written); fails on gated findings."""
-        return summary_or_fail(
-            await rel.scan(self._runner(), git, await self._project(), component, severity, ignore_unfixed, _log)
-        )
+        project = await self._project()
+        chosen = requested_platforms(platform)
+        report = await rel.scan(self._runner(), git, project, component, severity, ignore_unfixed, _log, chosen)
+        return summary_or_fail(report)
 
     @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
     @exits_2_on_bad_input
@@ -292,9 +294,12 @@ class JessyCi:
         component: ComponentsArg = None,
         severity: rel.SeverityArg = None,
         ignore_unfixed: rel.IgnoreUnfixedArg = False,
+        platform: rel.PlatformArg = None,
     ) -> dagger.Directory:
         """scan/<name>.{json,sarif}, sbom/<image>.cdx.json, summary.md: also when the gate fails."""
-        report = await rel.scan(self._runner(), git, await self._project(), component, severity, ignore_unfixed, _log)
+        project = await self._project()
+        chosen = requested_platforms(platform)
+        report = await rel.scan(self._runner(), git, project, component, severity, ignore_unfixed, _log, chosen)
         return reports_directory(report)
 
     @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]

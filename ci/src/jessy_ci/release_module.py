@@ -101,10 +101,11 @@ async def scan(
     severity: str | None,
     ignore_unfixed: bool,
     log: Notify,
+    platforms: tuple[str, ...] | None = None,
 ) -> Report:
     trivy_db = runner.inputs.get(trivy.DB_INPUT)
     gate = await options(runner.source, project, severity, ignore_unfixed, trivy_db)
-    backend = await images(runner.source, git, project, trivy_db=trivy_db)
+    backend = await images(runner.source, git, project, platforms=platforms, trivy_db=trivy_db)
     return await run_scan(project, runner, list(component or []), log, images=backend, options=gate)
 
 

@@ -9,6 +9,7 @@ container (``container()``, ``service()``) is pure query building: tests validat
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import sys
 import time
@@ -30,6 +31,12 @@ INPUTS_DIR = "/jessy-inputs"
 DATA_DIR = "/data"
 ANY_HOST = "0.0.0.0"
 EMPTY_DATA_DIR = ("sh", "-c", f"find {DATA_DIR} -mindepth 1 -delete")
+# Sources arrive with the mtimes they had on the host. A build cache shared by several trees (a copy, another branch,
+# an older revision) would then look fresh to mtime-based tools (cargo) and hand back another tree's binaries: seen
+# on the engine, where a tree ran the test binary of a copy with a broken test. Every exec that runs after the
+# sources arrived first touches them, in the same exec (a separate one would be cached with older times), so they
+# are always newer than what any tree built before; an exec served from the cache runs nothing at all.
+TOUCH_SOURCES = f"find {SRC} -exec touch -c {{}} + 2>/dev/null; exec "
 # What never goes into a container: build outputs, VCS data, local environments and reports.
 SOURCE_IGNORE = [
     ".git",
@@ -95,8 +102,13 @@ class DaggerRunner:
             ctr = ctr.with_env_variable(key, value.replace(REPORTS_PLACEHOLDER, REPORTS_DIR), expand=True)
         return ctr
 
-    def _exec(self, ctr: dagger.Container, argv: Argv, *, any_exit: bool = False) -> dagger.Container:
+    def _exec(
+        self, ctr: dagger.Container, argv: Argv, *, any_exit: bool = False, touch: bool = False
+    ) -> dagger.Container:
+        """``argv`` (``{reports}`` and ``$VAR`` expanded); ``touch``: the sources are touched first (TOUCH_SOURCES)."""
         args = [a.replace(REPORTS_PLACEHOLDER, REPORTS_DIR) for a in argv]
+        if touch:
+            args = ["sh", "-c", TOUCH_SOURCES + shlex.join(args)]
         expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
         return ctr.with_exec(args, expect=expect, expand=True)
 
@@ -120,7 +132,7 @@ class DaggerRunner:
         ctr = self._base(spec.image, spec.caches, spec.env).with_workdir(_workdir(spec.workdir))
         ctr = ctr.with_directory(SRC, self.source, include=_include(spec.sources), exclude=SOURCE_IGNORE)
         for argv in spec.setup:
-            ctr = self._exec(ctr, argv)
+            ctr = self._exec(ctr, argv, touch=True)
         ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
         if spec.bind_env:
             ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
@@ -182,7 +194,7 @@ class DaggerRunner:
             ctr = ctr.with_directory(path, self.inputs[name]).with_env_variable(env, path)
         for name in step.bound:
             ctr = ctr.with_service_binding(name, self.services[name])
-        return self._exec(ctr, step.command, any_exit=True)
+        return self._exec(ctr, step.command, any_exit=True, touch=True)
 
     # --- execution ----------------------------------------------------------------------------------------------
 
