@@ -116,3 +116,15 @@ def test_requested_platforms_are_checked() -> None:
     assert requested_platforms(["linux/amd64"]) == ("linux/amd64",)
     with pytest.raises(UsageError, match=r"^--platform: 'linux/x86' is not a platform; expected linux/amd64"):
         requested_platforms(["linux/x86"])
+
+
+def test_the_serve_proxy_and_the_smoke_container_pull_through_the_mirror(project: config.Project) -> None:
+    from dataclasses import replace
+
+    from jessy_ci.verbs.plan import plan_smoke, serve_proxy
+
+    mirrored = replace(project, images=Images(mirror="localhost:5000"))
+    specs = serve_specs(mirrored)
+    assert serve_proxy(mirrored, specs, {}).image == "localhost:5000/docker.io/library/debian:bookworm-slim"
+    smoke = plan_smoke(mirrored, "http://x:1", 5, "", "run", ())
+    assert smoke.image == "localhost:5000/docker.io/library/python:3.11-slim-bookworm"

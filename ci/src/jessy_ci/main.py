@@ -22,12 +22,13 @@ from jessy_ci.gates.bench import load_baseline
 from jessy_ci.imagerefs import requested_platforms
 from jessy_ci.report import Report
 from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.toolchains import BenchSettings, python, repo, trivy
+from jessy_ci.toolchains import BenchSettings, python, trivy
 from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.ci import run_ci
 from jessy_ci.verbs.coverage import run_coverage
 from jessy_ci.verbs.execute import finish, outcome
 from jessy_ci.verbs.lint import run_lint
+from jessy_ci.verbs.plan import plan_smoke
 from jessy_ci.verbs.test import run_tests
 
 ComponentsArg = Annotated[
@@ -370,7 +371,7 @@ class JessyCi:
             bound, url = {SMOKE_TARGET: api}, f"http://{SMOKE_TARGET}:{port}"
         target = validate_url(url), validate_timeout(timeout), validate_url(core_url, "--core-url") if core_url else ""
         runner = DaggerRunner(self.source, services=bound)
-        step = repo.smoke(*target, run_id=runner.run_id, bound=tuple(bound))
+        step = plan_smoke(await self._project(), *target, run_id=runner.run_id, bound=tuple(bound))
         result, files = outcome(step, await runner.run(step))
         return summary_or_fail(finish(Report(verb="smoke", steps=[result], files=files)))
 
@@ -383,8 +384,7 @@ class JessyCi:
         """The dev environment: jessy-core and jessy-api on one fresh layer volume (initialised by jessy-core
         init-volume), health-checked, behind one proxy that exposes jessy-core's port (8080) and jessy-api's (3000):
         `dagger call serve up --ports 8080:8080,3000:3000`."""
-        from jessy_ci.toolchains.proxy import proxy
-        from jessy_ci.verbs.plan import serve_specs
+        from jessy_ci.verbs.plan import serve_proxy, serve_specs
         from jessy_ci.verbs.serve import serve_ports
 
         project = await self._project()
@@ -397,7 +397,7 @@ class JessyCi:
             text = await self.source.file(file).contents()
             environment = config.parse_environment(text, env, project, file)
         specs = serve_specs(project, environment.service_env if environment else None)
-        return self._runner().serve(specs, proxy(specs, serve_ports(specs, environment, {})))
+        return self._runner().serve(specs, serve_proxy(project, specs, serve_ports(specs, environment, {})))
 
     # --- coverage and benchmarks -------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from jessy_ci.config import Component, Project, Service
-from jessy_ci.steps import ServiceSpec, Step
-from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, repo, rust, trivy
+from jessy_ci.steps import Proxy, ServiceSpec, Step
+from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, proxy, repo, rust, trivy
 
 
 def _with_project_env(step: Step, project: Project) -> Step:
@@ -35,6 +35,17 @@ def serve_specs(project: Project, env: Mapping[str, str] | None = None) -> tuple
     """The dev environment (``serve``): every component that has a [serve] table, dependencies first, as runnable
     specs; ``env`` (an environment's service env) goes to every one of them, under the service's own env."""
     return _specs(project, project.served(), env)
+
+
+def serve_proxy(project: Project, specs: tuple[ServiceSpec, ...], ports: Mapping[str, int]) -> Proxy:
+    """The front door of ``serve`` on Dagger, pulled from where jessy-ci.toml says."""
+    front = proxy.proxy(specs, ports)
+    return replace(front, image=project.images.resolve(front.image))
+
+
+def plan_smoke(project: Project, url: str, timeout: float, core_url: str, run_id: str, bound: tuple[str, ...]) -> Step:
+    """The smoke checks from a container (Dagger), its image pulled from where jessy-ci.toml says."""
+    return _with_project_env(repo.smoke(url, timeout, core_url, run_id, bound), project)
 
 
 def plan_lint(project: Project, components: list[Component]) -> list[Step]:
