@@ -205,7 +205,7 @@ def test_check_runs_every_check_and_exits_0_when_all_pass(
         '[registry]\naddress = "ghcr.io/jessy-ci"\n\n[images]\nplatforms = ["linux/amd64"]',
     )
     commit(repo, "amd64 only")
-    (repo / ".env").write_text(f"TRIVY_DB={trivy_db_clean}\n")
+    (repo / ".env").write_text(f"TRIVYDB={trivy_db_clean}\n")  # the argument trivyDb, lower-cased
     done = harness.dagger("check", cwd=repo)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     for name in ("lint", "test", "coverage", "bench-regression", "build", "scan", "publish-dry-run"):

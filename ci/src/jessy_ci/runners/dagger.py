@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import dagger
 from dagger import dag
@@ -52,6 +53,9 @@ SOURCE_IGNORE = [
     ".pytest_cache",
     ".ruff_cache",
 ]
+
+
+_Into = TypeVar("_Into", dagger.Container, dagger.Directory)
 
 
 def _include(paths: tuple[str, ...]) -> list[str]:
@@ -112,6 +116,11 @@ class DaggerRunner:
         expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
         return ctr.with_exec(args, expect=expect, expand=True)
 
+    def _sources(self, into: _Into, path: str, paths: tuple[str, ...]) -> _Into:
+        """The repository ``paths`` as git sees them: never what .gitignore leaves out (a developer's .env with
+        secrets or Dagger defaults, build outputs), never SOURCE_IGNORE."""
+        return into.with_directory(path, self.source, include=_include(paths), exclude=SOURCE_IGNORE, gitignore=True)
+
     def _data_volume(self, owner: str, scope: str | None = None) -> dagger.CacheVolume:
         """The layer volume of one step (or of ``serve``). ``scope`` (a digest of the step's inputs) names it, so an
         unchanged step reuses its cached result instead of running again on a new volume; without one, the run's
@@ -121,7 +130,7 @@ class DaggerRunner:
     async def scope(self, step: Step) -> str:
         """A digest of everything the step and its services read from the repository."""
         paths = (*step.manifests, *step.sources, *(p for spec in step.services for p in spec.sources))
-        selected = dag.directory().with_directory(".", self.source, include=_include(paths), exclude=SOURCE_IGNORE)
+        selected = self._sources(dag.directory(), ".", paths)
         return (await selected.digest()).rpartition(":")[2][:16]
 
     def service(
@@ -130,7 +139,7 @@ class DaggerRunner:
         """The service container: built from the sources, listening on all interfaces, health-checked by the
         engine on its exposed port before any client runs."""
         ctr = self._base(spec.image, spec.caches, spec.env).with_workdir(_workdir(spec.workdir))
-        ctr = ctr.with_directory(SRC, self.source, include=_include(spec.sources), exclude=SOURCE_IGNORE)
+        ctr = self._sources(ctr, SRC, spec.sources)
         for argv in spec.setup:
             ctr = self._exec(ctr, argv, touch=True)
         ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
@@ -177,7 +186,7 @@ class DaggerRunner:
             ctr = ctr.with_directory(SRC, self.source, include=list(step.manifests))
         for argv in step.setup:
             ctr = self._exec(ctr, argv)
-        ctr = ctr.with_directory(SRC, self.source, include=_include(step.sources), exclude=SOURCE_IGNORE)
+        ctr = self._sources(ctr, SRC, step.sources)
         ctr = ctr.with_directory(REPORTS_DIR, dag.directory())
         volume = self._data_volume(step.name, scope)
         if step.data_env or step.services:
