@@ -8,6 +8,7 @@ container (``container()``, ``service()``) is pure query building: tests validat
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import socket
@@ -17,7 +18,6 @@ import uuid
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import dagger
 from dagger import dag
@@ -38,6 +38,17 @@ EMPTY_DATA_DIR = ("sh", "-c", f"find {DATA_DIR} -mindepth 1 -delete")
 # sources arrived first touches them, in the same exec (a separate one would be cached with older times), so they
 # are always newer than what any tree built before; an exec served from the cache runs nothing at all.
 TOUCH_SOURCES = f"find {SRC} -exec touch -c {{}} + 2>/dev/null; exec "
+# Sources travel into step containers as a packed literal (a deterministic tar, gzipped, base64): the engine keys a
+# literal by its content, while a part of the uploaded repository is keyed by the whole upload (dagger/dagger#10992):
+# without this, a one-line change in jessy-api re-ran every jessy-core step. Bigger parts go the plain way.
+PACK = (
+    "sh",
+    "-c",
+    "tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C /in -cf - . | gzip -n | base64 -w0",
+)
+PACKED_FILE = "/tmp/.jessy-sources.tgz.b64"
+UNPACK = ("sh", "-c", f"mkdir -p {SRC} && base64 -d {PACKED_FILE} | tar -xzf - -C {SRC} && rm {PACKED_FILE}")
+MAX_PACKED = 16_000_000
 # What never goes into a container: build outputs, VCS data, local environments and reports.
 SOURCE_IGNORE = [
     ".git",
@@ -53,9 +64,6 @@ SOURCE_IGNORE = [
     ".pytest_cache",
     ".ruff_cache",
 ]
-
-
-_Into = TypeVar("_Into", dagger.Container, dagger.Directory)
 
 
 def _include(paths: tuple[str, ...]) -> list[str]:
@@ -93,6 +101,7 @@ class DaggerRunner:
         self.inputs = dict(inputs or {})
         self.services = dict(services or {})
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        self._packed: dict[tuple[str, ...], str] = {}
 
     # --- query building (pure) ----------------------------------------------------------------------------------
 
@@ -116,10 +125,28 @@ class DaggerRunner:
         expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
         return ctr.with_exec(args, expect=expect, expand=True)
 
-    def _sources(self, into: _Into, path: str, paths: tuple[str, ...]) -> _Into:
+    def _selected(self, paths: tuple[str, ...]) -> dagger.Directory:
         """The repository ``paths`` as git sees them: never what .gitignore leaves out (a developer's .env with
         secrets or Dagger defaults, build outputs), never SOURCE_IGNORE."""
-        return into.with_directory(path, self.source, include=_include(paths), exclude=SOURCE_IGNORE, gitignore=True)
+        return dag.directory().with_directory(
+            ".", self.source, include=_include(paths), exclude=SOURCE_IGNORE, gitignore=True
+        )
+
+    def _sources(self, ctr: dagger.Container, paths: tuple[str, ...]) -> dagger.Container:
+        """``paths`` in ``/src``: unpacked from their packed literal when ``pack`` made one, else copied."""
+        packed = self._packed.get(paths)
+        if packed is None:
+            return ctr.with_directory(SRC, self._selected(paths))
+        return ctr.with_new_file(PACKED_FILE, packed).with_exec(list(UNPACK))
+
+    async def pack(self, image: str, paths: tuple[str, ...]) -> None:
+        """Pack ``paths`` into a literal for the containers built next (memoised per run)."""
+        if paths in self._packed:
+            return
+        packer = dag.container().from_(image).with_mounted_directory("/in", self._selected(paths))
+        packed = await packer.with_exec(list(PACK)).stdout()
+        if len(packed) <= MAX_PACKED:
+            self._packed[paths] = packed
 
     def _data_volume(self, owner: str, scope: str | None = None) -> dagger.CacheVolume:
         """The layer volume of one step (or of ``serve``). ``scope`` (a digest of the step's inputs) names it, so an
@@ -128,10 +155,18 @@ class DaggerRunner:
         return dag.cache_volume(f"jessy-data-{scope or self.run_id}-{owner.replace(':', '-')}")
 
     async def scope(self, step: Step) -> str:
-        """A digest of everything the step and its services read from the repository."""
-        paths = (*step.manifests, *step.sources, *(p for spec in step.services for p in spec.sources))
-        selected = self._sources(dag.directory(), ".", paths)
-        return (await selected.digest()).rpartition(":")[2][:16]
+        """Packs everything the step and its services read from the repository; returns a digest of it."""
+        sets = [(step.image, step.manifests), (step.image, step.sources)]
+        sets += [(spec.image, spec.sources) for spec in step.services]
+        digest = hashlib.sha256()
+        for image, paths in sets:
+            if paths:
+                await self.pack(image, paths)
+                packed = self._packed.get(paths)
+                digest.update(
+                    packed.encode() if packed is not None else (await self._selected(paths).digest()).encode()
+                )
+        return digest.hexdigest()[:16]
 
     def service(
         self, spec: ServiceSpec, specs: Mapping[str, ServiceSpec], volume: dagger.CacheVolume
@@ -139,7 +174,7 @@ class DaggerRunner:
         """The service container: built from the sources, listening on all interfaces, health-checked by the
         engine on its exposed port before any client runs."""
         ctr = self._base(spec.image, spec.caches, spec.env).with_workdir(_workdir(spec.workdir))
-        ctr = self._sources(ctr, SRC, spec.sources)
+        ctr = self._sources(ctr, spec.sources)
         for argv in spec.setup:
             ctr = self._exec(ctr, argv, touch=True)
         ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
@@ -183,10 +218,10 @@ class DaggerRunner:
         first: a step that runs again on unchanged inputs (cache pruned, a failure re-run) starts from nothing."""
         ctr = self._base(step.image, step.caches, step.env).with_workdir(_workdir(step.workdir))
         if step.manifests:
-            ctr = ctr.with_directory(SRC, self.source, include=list(step.manifests))
+            ctr = self._sources(ctr, step.manifests)
         for argv in step.setup:
             ctr = self._exec(ctr, argv)
-        ctr = self._sources(ctr, SRC, step.sources)
+        ctr = self._sources(ctr, step.sources)
         ctr = ctr.with_directory(REPORTS_DIR, dag.directory())
         volume = self._data_volume(step.name, scope)
         if step.data_env or step.services:
