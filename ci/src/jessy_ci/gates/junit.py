@@ -6,8 +6,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, cast
+
+from jessy_ci.report import TestCounts
 
 Outcome = Literal["passed", "failed", "skipped"]
 
@@ -19,18 +21,6 @@ class TestCase:
     outcome: Outcome
     seconds: float = 0.0
     message: str = ""
-
-
-@dataclass(frozen=True)
-class TestCounts:
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    failures: tuple[str, ...] = field(default=())
-
-    @property
-    def total(self) -> int:
-        return self.passed + self.failed + self.skipped
 
 
 def counts(cases: Iterable[TestCase]) -> TestCounts:

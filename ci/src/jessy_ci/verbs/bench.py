@@ -117,7 +117,7 @@ async def _measure(step: Step, runner: Runner, notify: Notify, report: Report, s
         else:
             report.gate_failures.append(f"bench {step.name}: no benchmark ran")
     side.benchmarks += found
-    report.steps[index] = replace(report.steps[index], metrics=(("benchmarks", str(len(found))),))
+    report.add_metric(report.steps[index].name, "benchmarks", str(len(found)))
     return index
 
 
@@ -173,8 +173,7 @@ async def run_bench(
         report.gate_failures += comparison.failures
         for component, i in index.items():
             rows = [r for r in comparison.rows if r.component == component]
-            done = report.steps[i]
-            report.steps[i] = replace(done, metrics=(*done.metrics, ("verdicts", verdicts(rows) or "none compared")))
+            report.add_metric(report.steps[i].name, "verdicts", verdicts(rows) or "none compared")
         report.notes.append(
             f"baseline {baseline.commit or 'unknown commit'}: {len(comparison.rows)} compared, "
             f"{len(comparison.only_in_baseline)} only in the baseline, {len(comparison.only_in_current)} new; "

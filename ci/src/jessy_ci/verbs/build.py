@@ -20,15 +20,6 @@ from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_spe
 HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
 
 
-def with_metric(report: Report, name: str, key: str, value: str) -> None:
-    report.steps = [
-        StepResult(s.name, s.component, s.kind, s.status, s.seconds, s.detail, s.tests, (*s.metrics, (key, value)))
-        if s.name == name
-        else s
-        for s in report.steps
-    ]
-
-
 async def measure(report: Report, images: ImageBackend, components: list[Component], notify: Notify) -> dict[str, int]:
     """The size of every built image (largest platform tarball) and the size gate over the budgets."""
     sizes: dict[str, int] = {}
@@ -41,7 +32,7 @@ async def measure(report: Report, images: ImageBackend, components: list[Compone
         except Exception as e:
             report.gate_failures.append(f"image {name}: could not measure its size: {e}")
             return
-        with_metric(report, f"{c.name}:image", "size", release.format_size(sizes[name]))
+        report.add_metric(f"{c.name}:image", "size", release.format_size(sizes[name]))
         notify(f"image {name}: {release.format_size(sizes[name])}")
 
     async with anyio.create_task_group() as tg:
@@ -133,7 +124,7 @@ async def _host_build(project: Project, runner: Runner, selected: list[Component
 
     report = await run_steps("build", plan_release_builds(project, selected), runner, notify, on_result=keep)
     for name, size in sizes.items():
-        with_metric(report, name, "binary", size)
+        report.add_metric(name, "binary", size)
         notify(f"{name}: release binary {size}")
     report.notes.append(HOST_NOTE)
     return report

@@ -27,10 +27,7 @@ def merge(verb: str, reports: Sequence[Report]) -> Report:
     """One Report of several: steps, gate failures, notes and files in order; one summary.md for them all."""
     merged = Report(verb=verb)
     for report in reports:
-        merged.steps.extend(report.steps)
-        merged.gate_failures.extend(report.gate_failures)
-        merged.notes.extend(n for n in report.notes if n not in merged.notes)
-        merged.files.update({path: data for path, data in report.files.items() if path != "summary.md"})
+        merged.absorb(report)
     return finish(merged)
 
 

@@ -10,7 +10,6 @@ component ``coverage/<component>.lcov.info``, ``coverage/<component>.cobertura.x
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from jessy_ci.config import Component, Project
 from jessy_ci.errors import UsageError
@@ -90,15 +89,14 @@ async def run_coverage(
     results: dict[str, RunResult] = {}
     report = await run_steps("coverage", steps, runner, notify, lambda s, r: results.__setitem__(s.name, r))
     per_component: dict[str, Coverage] = {}
-    for index, step in enumerate(steps):
+    for step in steps:
         try:
             cov = read_coverage(step, project.components[step.component], dict(results[step.name].files))
         except ValueError as e:
             report.gate_failures.append(f"coverage {step.component}: unreadable coverage report: {e}")
             continue
         per_component[step.component] = cov
-        done = report.steps[index]
-        report.steps[index] = replace(done, metrics=(*done.metrics, ("coverage", coverage.describe(cov))))
+        report.add_metric(step.name, "coverage", coverage.describe(cov))
     total = coverage.merge(*per_component.values())
     report.gate_failures += coverage.gate(per_component, limit)
     report.files.update(coverage_files(per_component, total))

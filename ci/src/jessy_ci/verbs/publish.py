@@ -107,9 +107,7 @@ async def run_publish(
     components = image_components(project.select([]))
     report = Report(verb="publish-dry-run" if dry_run else "publish")
     built = await build_images(report, images, components, notify)
-    tests = await run_tests(project, runner, [], notify)
-    report.steps += tests.steps
-    report.files.update({path: data for path, data in tests.files.items() if path != "summary.md"})
+    report.absorb(await run_tests(project, runner, [], notify))
     sizes = await measure(report, images, built, notify)
     await boot(report, images, project, built, notify)
     counts = await _scan_all(report, images, built, options)

@@ -22,7 +22,7 @@ from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import trivy
-from jessy_ci.verbs.build import build_image, with_metric
+from jessy_ci.verbs.build import build_image
 from jessy_ci.verbs.execute import Notify, finish, run_steps
 from jessy_ci.verbs.plan import image_components, plan_source_scan
 
@@ -135,7 +135,7 @@ async def _source_scan(report: Report, project: Project, runner: Runner, notify:
         if f"{name}.json" in files:
             counts = gate_json(report, name, files[f"{name}.json"], options)
             found = ", ".join(f"{n} {s}" for s, n in (counts or {}).items() if n) or "none"
-            with_metric(report, step.name, "findings", found)
+            report.add_metric(step.name, "findings", found)
 
 
 async def scan_image(
