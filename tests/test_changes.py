@@ -10,8 +10,8 @@ import pytest
 from jessy_ci import config
 from jessy_ci.changes import select_changed
 from jessy_ci.errors import UsageError
+from jessy_ci.git import changed_paths
 from jessy_ci.report import Report, StepResult
-from jessy_ci.toolchains.git import changed_paths
 from jessy_ci.verbs.selected import run_selected
 from tests.conftest import ROOT
 
@@ -62,9 +62,9 @@ def test_long_path_lists_are_shortened(project: config.Project) -> None:
 
 
 def test_unknown_ref_is_bad_input() -> None:
-    with pytest.raises(UsageError, match=r"--changed-since 'no-such-ref-xyz': unknown git ref"):
-        changed_paths(ROOT, "no-such-ref-xyz")
-    with pytest.raises(UsageError, match="expected a git ref"):
+    with pytest.raises(UsageError, match=r"--changed-since 'no-such-ref-xyz': not a commit of this repository"):
+        changed_paths(ROOT, "no-such-ref-xyz", "--changed-since")
+    with pytest.raises(UsageError, match="expected a branch, tag or commit"):
         changed_paths(ROOT, "--output=x")
 
 
@@ -109,5 +109,5 @@ def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
 
     done = jessy_ci(verb, "--runner", "host", "--changed-since", "no-such-ref-xyz")
     assert done.returncode == 2
-    expected = f"--changed-since 'no-such-ref-xyz': unknown git ref; expected a branch, tag or commit of {ROOT}"
+    expected = "--changed-since 'no-such-ref-xyz': not a commit of this repository; expected a branch, tag or commit"
     assert done.stderr.strip().splitlines() == [f"jessy-ci: error: {expected}"]

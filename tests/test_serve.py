@@ -17,8 +17,9 @@ from dagger import dag
 
 from jessy_ci import config
 from jessy_ci.errors import UsageError
+from jessy_ci.runners import ServiceFailed
 from jessy_ci.runners.dagger import DaggerRunner
-from jessy_ci.runners.host import HostRunner, ServiceFailed, http_status
+from jessy_ci.runners.host import HostRunner, http_status
 from jessy_ci.toolchains.proxy import proxy
 from jessy_ci.verbs.plan import plan_test, serve_specs
 from jessy_ci.verbs.serve import ServeRequest, check_ports_free, run_serve, serve_ports

@@ -144,12 +144,12 @@ def _selection(changed_since: str | None, component: list[str] | None) -> Select
         return None
     from jessy_ci.changes import select_changed
     from jessy_ci.config import load
-    from jessy_ci.toolchains.git import changed_paths
+    from jessy_ci.git import changed_paths
 
     root = _root()
     project = load(root)
     requested = [c.name for c in project.select(list(component or []))] if component else []
-    return select_changed(project, changed_paths(root, changed_since), changed_since, requested)
+    return select_changed(project, changed_paths(root, changed_since, "--changed-since"), changed_since, requested)
 
 
 SelectedVerb = Callable[["Project", "Runner", list[str]], Awaitable["Report"]]
@@ -290,8 +290,8 @@ def build(
 ) -> None:
     """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
     from jessy_ci.cli_release import images_of
+    from jessy_ci.git import head_commit
     from jessy_ci.imagerefs import requested_platforms
-    from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.build import run_build
 
     commit = head_commit(_root())
@@ -324,8 +324,8 @@ def scan(
     """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
     from jessy_ci.cli_release import images_of, options, prepared_db, read_reports
     from jessy_ci.config import load
+    from jessy_ci.git import head_commit
     from jessy_ci.imagerefs import requested_platforms
-    from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.scan import run_scan, run_scan_reports
 
     root = _root()
@@ -370,8 +370,8 @@ def publish(
     """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
     from jessy_ci.cli_release import images_of, options, prepared_db, secret_reference
     from jessy_ci.config import load
+    from jessy_ci.git import head_commit
     from jessy_ci.imagerefs import requested_platforms
-    from jessy_ci.toolchains.git import head_commit
     from jessy_ci.verbs.publish import check_credentials, prepare, run_publish
 
     root = _root()
@@ -497,7 +497,8 @@ def serve(
     import anyio
 
     from jessy_ci.config import load, load_environment
-    from jessy_ci.runners.host import HostRunner, ServiceFailed
+    from jessy_ci.runners import ServiceFailed
+    from jessy_ci.runners.host import HostRunner
     from jessy_ci.verbs.plan import serve_specs
     from jessy_ci.verbs.serve import ServeRequest, check_data_dir, check_ports_free, run_serve, serve_ports
 

@@ -11,9 +11,10 @@ import anyio
 from jessy_ci.config import Project
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.bench import Baseline, dump_baseline, load_baseline
+from jessy_ci.git import head_commit, resolve_commit, worktree
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
-from jessy_ci.runners.worktree import resolve_commit, runner_at, worktree
+from jessy_ci.runners.worktree import runner_at
 from jessy_ci.toolchains import BenchSettings
 from jessy_ci.verbs.bench import check_settings, run_bench
 from jessy_ci.verbs.execute import Notify, finish
@@ -57,13 +58,11 @@ class BenchRequest:
         save: Path | None,
         notify: Notify,
     ) -> BenchRequest:
-        from jessy_ci.toolchains.git import head_commit
-
         if baseline is not None and baseline_ref is not None:
             raise UsageError("--baseline and --baseline-ref: expected one of them, not both")
         check_settings(settings)
         loaded = read_baseline(baseline) if baseline is not None else None
-        base_commit = resolve_commit(root, baseline_ref) if baseline_ref is not None else ""
+        base_commit = resolve_commit(root, baseline_ref, "--baseline-ref") if baseline_ref is not None else ""
         try:
             commit = head_commit(root)
         except UsageError:  # not a git checkout: the samples are still worth saving

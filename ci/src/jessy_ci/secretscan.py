@@ -5,26 +5,25 @@ finding and exits 1 when there is one. Standard library only: it runs in a bare 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from jessy_ci import git
 from jessy_ci.gates.secrets import scan
-
-# Never scanned: VCS data, local environments and build outputs (not committed; see .gitignore).
-_SKIP_DIRS = {".git", ".venv", "target", "node_modules", "__pycache__", ".jessy-ci", "reports", ".ruff_cache"}
+from jessy_ci.ignored import is_ignored
 
 
 def tracked_files(root: Path) -> list[str]:
-    if (root / ".git").exists():
-        done = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=False)
-        if done.returncode == 0:
-            return [p for p in done.stdout.decode().split("\0") if p]
+    """What git tracks, or without git every file but what jessy-ci never looks into."""
+    tracked = git.tracked_files(root)
+    if tracked is not None:
+        return tracked
     found: list[str] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        found += [(Path(folder) / f).relative_to(root).as_posix() for f in sorted(files)]
+        relative = Path(folder).relative_to(root)
+        dirs[:] = sorted(d for d in dirs if not is_ignored((relative / d).as_posix()))
+        found += [(relative / f).as_posix() for f in sorted(files)]
     return found
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from jessy_ci.steps import Step
+from jessy_ci.steps import ServiceSpec, Step
+
+LOOPBACK = "127.0.0.1"
+
+
+class ServiceFailed(Exception):
+    """A service did not become healthy; the message carries its last log lines."""
 
 
 @dataclass(frozen=True)
@@ -26,3 +34,17 @@ class Runner(Protocol):
     name: str
 
     async def run(self, step: Step) -> RunResult: ...
+
+
+class ServiceRunner(Runner, Protocol):
+    """A runner that keeps services running for a person (the host runner's ``serve``)."""
+
+    def services(
+        self,
+        specs: tuple[ServiceSpec, ...],
+        data_dir: Path,
+        reports: Path,
+        ports: Mapping[str, int] | None = None,
+    ) -> AbstractAsyncContextManager[dict[str, str]]:
+        """Build, start and health-check every service (dependencies first); yields name → URL; stops them all."""
+        ...

@@ -23,6 +23,7 @@ import dagger
 from dagger import dag
 
 from jessy_ci.errors import UsageError
+from jessy_ci.ignored import PATTERNS
 from jessy_ci.runners import RunResult
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Proxy, ServiceSpec, Step
 
@@ -50,20 +51,7 @@ PACKED_FILE = "/tmp/.jessy-sources.tgz.b64"
 UNPACK = ("sh", "-c", f"mkdir -p {SRC} && base64 -d {PACKED_FILE} | tar -xzf - -C {SRC} && rm {PACKED_FILE}")
 MAX_PACKED = 16_000_000
 # What never goes into a container: build outputs, VCS data, local environments and reports.
-SOURCE_IGNORE = [
-    ".git",
-    "**/target",
-    "**/bin",
-    "reports",
-    ".jessy-ci",
-    ".venv",
-    "ci/.venv",
-    "ci/sdk",
-    "**/node_modules",
-    "**/__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-]
+SOURCE_IGNORE = list(PATTERNS)
 
 
 def _include(paths: tuple[str, ...]) -> list[str]:

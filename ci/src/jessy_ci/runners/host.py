@@ -26,17 +26,12 @@ import anyio
 import anyio.abc
 from anyio.streams.text import TextReceiveStream
 
-from jessy_ci.runners import RunResult
+from jessy_ci.runners import LOOPBACK, RunResult, ServiceFailed
 from jessy_ci.runners.redact import Redactor
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ServiceSpec, Step
 
-LOOPBACK = "127.0.0.1"
 _VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _LOG_TAIL_LINES = 15
-
-
-class ServiceFailed(Exception):
-    """A service did not become healthy; the message carries its last log lines."""
 
 
 def expand(arg: str, env: Mapping[str, str]) -> str:

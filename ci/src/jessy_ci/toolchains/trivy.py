@@ -8,6 +8,7 @@ and ``.trivyignore`` of the run.
 
 from __future__ import annotations
 
+from jessy_ci.ignored import PATTERNS
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Step
 
 TRIVY_VERSION = "0.76.0"
@@ -18,8 +19,6 @@ CACHE_DIR = "/root/.cache/trivy"
 CACHE_ENV = "TRIVY_CACHE_DIR"
 DB_CACHE = Cache(f"trivy-cache-{TRIVY_VERSION}", CACHE_DIR, env=CACHE_ENV, locked=True)
 IGNORE_FILE = ".trivyignore"
-# What a source scan never looks into: build outputs, local environments, caches and reports.
-SKIP_DIRS = (".git", "**/target", "**/bin", ".venv", "ci/.venv", "ci/sdk", ".jessy-ci", "reports", "**/node_modules")
 # Without network (the host runner here) the vulnerability DB cannot be downloaded; secret and misconfiguration
 # scanners work offline (misconfig falls back to the checks embedded in the binary).
 OFFLINE_SCANNERS = ("secret", "misconfig")
@@ -64,7 +63,7 @@ def to_sarif(report: str, output: str) -> Argv:
 
 
 def fs_scan(path: str, output: str, scanners: tuple[str, ...], prepared_db: bool = False) -> Argv:
-    skip = (arg for d in SKIP_DIRS for arg in ("--skip-dirs", d))
+    skip = (arg for d in PATTERNS for arg in ("--skip-dirs", d))
     if prepared_db:
         offline: tuple[str, ...] = PREPARED_DB_FLAGS
     else:

@@ -2,7 +2,7 @@
 jessy-ci.toml: jessy-core, then jessy-api) built, started on one freshly initialised layer volume, health-checked,
 and kept running until SIGINT/SIGTERM; then both are stopped and the temporary volume removed.
 
-The host path runs processes through the host runner's own service machinery (`HostRunner.services`); the Dagger
+The host path runs processes through a runner's own service machinery (`ServiceRunner.services`); the Dagger
 path is `DaggerRunner.serve` (a proxy in front of the service containers). Choosing ports is pure and checked
 before anything starts: a bad or busy port is a UsageError (exit 2).
 """
@@ -22,7 +22,7 @@ import anyio.abc
 
 from jessy_ci.config import Environment
 from jessy_ci.errors import UsageError
-from jessy_ci.runners.host import LOOPBACK, HostRunner, ServiceFailed
+from jessy_ci.runners import LOOPBACK, ServiceFailed, ServiceRunner
 from jessy_ci.steps import ServiceSpec
 from jessy_ci.verbs.execute import Notify
 
@@ -108,7 +108,7 @@ async def _until_signal(
             return
 
 
-async def run_serve(runner: HostRunner, request: ServeRequest, reports: Path, notify: Notify, show: Show) -> None:
+async def run_serve(runner: ServiceRunner, request: ServeRequest, reports: Path, notify: Notify, show: Show) -> None:
     """Build, initialise the volume, start and health-check every service, print one ``name: URL`` line each, then
     block until SIGINT/SIGTERM; every service is stopped and the temporary volume removed on every way out.
     ServiceFailed (a build, the volume init or a health check failed) ends it with the reason."""
