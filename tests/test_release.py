@@ -17,7 +17,6 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates import trivy as trivy_gate
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
-from jessy_ci.runners.images import ScanOutput
 from jessy_ci.steps import JunitSource, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
@@ -61,9 +60,9 @@ class FakeImages:
         self.calls.append(f"size {component.name}")
         return self.sizes.get(component.name, 10_000_000)
 
-    async def scan(self, component: Component) -> ScanOutput:
+    async def tarball_input(self, component: Component) -> str:
         self.calls.append(f"scan {component.name}")
-        return ScanOutput(self.scans.get(component.name, CLEAN), b'{"version": "2.1.0"}', b'{"bomFormat": "CycloneDX"}')
+        return f"image-{component.name}"
 
     async def boot(
         self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probe_image: str
@@ -79,14 +78,21 @@ class FakeImages:
 
 @dataclass
 class FakeRunner:
-    """Every test step passes (or fails, for the named steps), without running anything."""
+    """Every test step passes (or fails, for the named steps), without running anything; a scan step leaves the
+    Trivy report of ``scans`` (by component; clean when absent)."""
 
     failing: set[str] = field(default_factory=set[str])
     ran: list[str] = field(default_factory=list[str])
+    scans: dict[str, bytes] = field(default_factory=dict[str, bytes])
     name: str = "fake"
 
     async def run(self, step: Step) -> RunResult:
         self.ran.append(step.name)
+        if step.kind == "scan":
+            assert step.inputs["JESSY_IMAGE_DIR"] == f"image-{step.component}"
+            report = self.scans.get(step.component, CLEAN)
+            files = {"scan.json": report, "scan.sarif": b'{"version": "2.1.0"}', "sbom.cdx.json": b'{"bomFormat": "x"}'}
+            return RunResult(0, "", "", 0.1, files)
         ok = '{"Action":"pass","Test":"TestX","Package":"p"}\n' if step.name not in self.failing else ""
         out = "test x ... ok\n\ntest result: ok. 1 passed; 0 failed\n" if step.name not in self.failing else ""
         stdout = ok if step.toolchain == "go" else out
@@ -104,6 +110,7 @@ def release(project: config.Project, tag: str = "v1.2.3") -> Release:
 
 
 def publish(project: config.Project, images: FakeImages, runner: FakeRunner, dry_run: bool = False) -> Report:
+    runner.scans.update(images.scans)
     return anyio.run(
         lambda: run_publish(
             project, runner, lambda _: None, images=images, plan=release(project), options=options(), dry_run=dry_run

@@ -1,5 +1,5 @@
 """Every container the release path builds, validated against the engine's schema (no engine): the production image
-(docker_build per platform + OCI labels), the Trivy container over the image tarball (DB cache LOCKED), the
+(docker_build per platform + OCI labels), the Trivy scan step over the image tarball (DB cache LOCKED), the
 registry auth + publish chain with platform variants; and the registry password never in plaintext in a query."""
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from jessy_ci.runners.dagger_images import (
     oci_labels,
     production_image,
     publisher,
-    trivy_container,
 )
 from jessy_ci.toolchains import trivy
-from jessy_ci.verbs.plan import image_components, plan_source_scan
+from jessy_ci.verbs.plan import image_components, plan_image_scan, plan_source_scan
 from tests.support.dagger_schema import validate
 
 PASSWORD = "s3cr3t-registry-token-value"
@@ -31,7 +30,7 @@ def labels() -> dict[str, str]:
 
 
 def images(auth: RegistryAuth | None = None) -> DaggerImages:
-    return DaggerImages(dag.host().directory("."), version="1.2.3", labels=labels(), auth=auth)
+    return DaggerImages(DaggerRunner(dag.host().directory(".")), version="1.2.3", labels=labels(), auth=auth)
 
 
 def test_production_images_of_every_component_and_platform(
@@ -56,19 +55,25 @@ def test_labels_are_the_oci_ones() -> None:
     assert names == list(labels())
 
 
-def test_trivy_container_over_the_tarball_with_a_locked_db_cache(
+def test_the_image_scan_is_a_step_over_the_tarball_input_with_a_locked_db_cache(
     schema: graphql.GraphQLSchema, project: config.Project
 ) -> None:
-    image = images().variants(project.components["jessy-api"])[0]
-    ctr = trivy_container(image)
+    runner = DaggerRunner(dag.host().directory("."), run_id="schema-test")
+    tarball = dag.directory().with_file("image.tar", images().variants(project.components["jessy-api"])[0].as_tarball())
+    runner.inputs["image-jessy-api"] = tarball
+    step = plan_image_scan(project, project.components["jessy-api"], "image-jessy-api", prepared_db=False)
+    assert step.image == trivy.IMAGE and step.sources == () and step.inputs == {"JESSY_IMAGE_DIR": "image-jessy-api"}
+    ctr = runner.container(step)
     assert validate(ctr, schema, "trivy") == []
     selections = ctr._ctx.selections  # pyright: ignore[reportPrivateUsage]
-    assert selections[1].args["address"] == trivy.IMAGE
     mount = next(s for s in selections if s.name == "withMountedCache")
     assert mount.args["sharing"] == dagger.CacheSharingMode.LOCKED.value
-    execs = [s.args["args"] for s in selections if s.name == "withExec"]
-    assert [argv[:2] for argv in execs] == [["trivy", "image"], ["trivy", "convert"], ["trivy", "image"]]
-    assert "cyclonedx" in execs[2]
+    script = step.command[2]
+    assert script.startswith("trivy image --input ${JESSY_IMAGE_DIR}/image.tar --scanners vuln,secret")
+    assert "trivy convert --format sarif" in script and "--format cyclonedx" in script
+    offline = plan_image_scan(project, project.components["jessy-api"], "image-jessy-api", prepared_db=True)
+    assert offline.caches == () and offline.inputs["TRIVY_CACHE_DIR"] == "trivy-db"
+    assert "--skip-db-update" in offline.command[2]
 
 
 def test_source_scan_step_containers(schema: graphql.GraphQLSchema, project: config.Project) -> None:

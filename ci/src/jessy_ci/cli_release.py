@@ -101,12 +101,4 @@ def images_of(
 
     auth = RegistryAuth(registry, username, dag.secret(password)) if password is not None else None
     labels = oci_labels(project.source_url, commit, version, now())
-    return DaggerImages(
-        runner.source,
-        version=version,
-        labels=labels,
-        images=project.images,
-        platforms=platforms,
-        auth=auth,
-        trivy_db=runner.inputs.get(trivy.DB_INPUT),
-    )
+    return DaggerImages(runner, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth)

@@ -182,7 +182,7 @@ class JessyCi:
         platforms = requested_platforms(platform)
 
         async def build(components: list[str]) -> Report:
-            images = await rel.images(self.source, git, project, platforms=platforms)
+            images = await rel.images(runner, git, project, platforms=platforms)
             return await rel.build(project, runner, images, components, _log)
 
         async def scan(components: list[str]) -> Report:
@@ -256,7 +256,7 @@ class JessyCi:
         its size budget."""
         chosen = requested_platforms(platform)
         project = await self._project()
-        images = await rel.images(self.source, git, project, platforms=chosen)
+        images = await rel.images(self._runner(), git, project, platforms=chosen)
         return summary_or_fail(await rel.build(project, self._runner(), images, component, _log))
 
     @function

@@ -45,24 +45,15 @@ async def commit_of(git: dagger.GitRepository) -> str:
 
 
 async def images(
-    source: dagger.Directory,
+    runner: DaggerRunner,
     git: dagger.GitRepository,
     project: config.Project,
     version: str = "dev",
     auth: RegistryAuth | None = None,
     platforms: tuple[str, ...] | None = None,
-    trivy_db: dagger.Directory | None = None,
 ) -> DaggerImages:
     labels = oci_labels(project.source_url, await commit_of(git), version, now())
-    return DaggerImages(
-        source,
-        version=version,
-        labels=labels,
-        images=project.images,
-        platforms=platforms,
-        auth=auth,
-        trivy_db=trivy_db,
-    )
+    return DaggerImages(runner, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth)
 
 
 async def build(
@@ -77,7 +68,7 @@ async def build_image(
     selected = project.select([component])[0]
     if selected.dockerfile is None:
         raise UsageError(f"--component {component!r}: has no dockerfile in jessy-ci.toml; expected an image component")
-    backend = await images(source, git, project, platforms=(check_platform(platform, "--platform"),))
+    backend = await images(DaggerRunner(source), git, project, platforms=(check_platform(platform, "--platform"),))
     return backend.variants(selected, await backend.base_images(selected))[0]
 
 
@@ -105,7 +96,7 @@ async def scan(
 ) -> Report:
     trivy_db = runner.inputs.get(trivy.DB_INPUT)
     gate = await options(runner.source, project, severity, ignore_unfixed, trivy_db)
-    backend = await images(runner.source, git, project, platforms=platforms, trivy_db=trivy_db)
+    backend = await images(runner, git, project, platforms=platforms)
     return await run_scan(project, runner, list(component or []), log, images=backend, options=gate)
 
 
@@ -134,7 +125,7 @@ async def publish(
     trivy_db = runner.inputs.get(trivy.DB_INPUT)
     gate = await options(runner.source, project, severity, ignore_unfixed, trivy_db)
     auth = RegistryAuth(plan.registry, user, password) if password is not None else None
-    backend = await images(runner.source, git, project, plan.tag.version, auth, chosen, trivy_db)
+    backend = await images(runner, git, project, plan.tag.version, auth, chosen)
     return await run_publish(project, runner, log, images=backend, plan=plan, options=gate, dry_run=dry_run)
 
 

@@ -38,6 +38,10 @@ class StepResult:
     tests: TestCounts | None = None
     metrics: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
 
 @dataclass
 class Report:

@@ -121,7 +121,10 @@ class DaggerRunner:
         )
 
     def _sources(self, ctr: dagger.Container, paths: tuple[str, ...]) -> dagger.Container:
-        """``paths`` in ``/src``: unpacked from their packed literal when ``pack`` made one, else copied."""
+        """``paths`` in ``/src``: unpacked from their packed literal when ``pack`` made one, else copied; nothing
+        for a step that reads no sources (an image scan)."""
+        if not paths:
+            return ctr
         packed = self._packed.get(paths)
         if packed is None:
             return ctr.with_directory(SRC, self._selected(paths))

@@ -1,11 +1,10 @@
-"""Production images on the Dagger engine: build (Dockerfile ``production`` stage), measure, scan with Trivy, push.
+"""Production images on the Dagger engine: build (Dockerfile ``production`` stage), measure, boot, hand over as a
+tarball (the scan is a Step like any other), push.
 
 The functions at the top only build queries (no engine call): tests validate each against the engine's schema.
 - ``production_image``: ``Directory.docker_build(target="production", platform=…)``, so ``docker build --target
   production`` gives the same image; the builder stage cross-compiles for the target platform (``--platform=
   $BUILDPLATFORM`` in the Dockerfiles), no emulation. OCI labels are added on top.
-- ``trivy_container``: the pinned Trivy image over the image's tarball, its DB in a LOCKED cache volume; it leaves
-  the JSON report, the SARIF and the CycloneDX SBOM in ``/out``.
 - ``publisher``: an empty container with the registry credentials (a ``dagger.Secret``: never in plaintext in a
   query, a layer, a label or a log); ``publish(…, platform_variants=…)`` on it pushes one multi-platform image.
 """
@@ -23,16 +22,10 @@ from dagger import dag
 
 from jessy_ci.config import Component
 from jessy_ci.imagerefs import Images, dockerfile_images
-from jessy_ci.runners.dagger import ANY_HOST, DATA_DIR, cache_sharing
-from jessy_ci.runners.images import ScanOutput
+from jessy_ci.runners.dagger import ANY_HOST, DATA_DIR, DaggerRunner
 from jessy_ci.steps import ServiceSpec
-from jessy_ci.toolchains import trivy
 
-TARBALL = "/scan/image.tar"
-OUT = "/out"
-SCAN_JSON = f"{OUT}/scan.json"
-SCAN_SARIF = f"{OUT}/scan.sarif"
-SBOM = f"{OUT}/sbom.cdx.json"
+TARBALL = "image.tar"  # what an image's tarball input folder holds
 
 
 def oci_labels(source_url: str, revision: str, version: str, created: str) -> dict[str, str]:
@@ -64,33 +57,6 @@ def production_image(
     return ctr
 
 
-def trivy_container(
-    image: dagger.Container, trivy_image: str = trivy.IMAGE, prepared_db: dagger.Directory | None = None
-) -> dagger.Container:
-    """Trivy's JSON report, SARIF and SBOM of the image, in ``/out`` (scans exit 0: the gate decides). The DB is a
-    LOCKED cache volume, or the ``prepared_db`` folder when given (then nothing is downloaded)."""
-    ctr = dag.container().from_(trivy_image)
-    if prepared_db is None:
-        db = trivy.DB_CACHE
-        ctr = ctr.with_mounted_cache(db.path, dag.cache_volume(db.name), sharing=cache_sharing(db))
-    else:
-        ctr = ctr.with_directory(trivy.CACHE_DIR, prepared_db)
-    ctr = (
-        ctr.with_env_variable(trivy.CACHE_ENV, trivy.CACHE_DIR)
-        .with_file(TARBALL, image.as_tarball())
-        .with_directory(OUT, dag.directory())
-    )
-    offline = prepared_db is not None
-    commands = (
-        trivy.image_scan(TARBALL, SCAN_JSON, offline),
-        trivy.to_sarif(SCAN_JSON, SCAN_SARIF),
-        trivy.sbom(TARBALL, SBOM, offline),
-    )
-    for argv in commands:
-        ctr = ctr.with_exec(list(argv))
-    return ctr
-
-
 @dataclass(frozen=True)
 class RegistryAuth:
     """Credentials for the registry host of ``address`` (``ghcr.io/owner`` → ``ghcr.io``)."""
@@ -112,22 +78,21 @@ class DaggerImages:
 
     def __init__(
         self,
-        source: dagger.Directory,
+        runner: DaggerRunner,
         *,
         version: str,
         labels: Mapping[str, str],
         images: Images | None = None,
         platforms: tuple[str, ...] | None = None,
         auth: RegistryAuth | None = None,
-        trivy_db: dagger.Directory | None = None,
     ) -> None:
-        self.source = source
+        self.runner = runner
+        self.source = runner.source
         self.version = version
         self.labels = dict(labels)
         self.images = images or Images()
         self.platforms = platforms or self.images.platforms
         self.auth = auth
-        self.trivy_db = trivy_db
         self._built: dict[str, list[dagger.Container]] = {}
 
     def variants(self, component: Component, base_images: Mapping[str, str] | None = None) -> list[dagger.Container]:
@@ -238,14 +203,11 @@ class DaggerImages:
     async def size(self, component: Component) -> int:
         return max([await image.as_tarball().size() for image in self._images(component)])
 
-    async def scan(self, component: Component) -> ScanOutput:
-        trivy_image = self.images.resolve(trivy.IMAGE)
-        try:
-            ctr = await trivy_container(self._images(component)[0], trivy_image, self.trivy_db).sync()
-        except dagger.ExecError as e:  # Trivy's own output says why (the verb explains it)
-            raise RuntimeError(e.stderr.strip() or e.stdout.strip() or str(e)) from None
-        json_text, sarif, sbom = [await ctr.file(path).contents() for path in (SCAN_JSON, SCAN_SARIF, SBOM)]
-        return ScanOutput(json_text.encode(), sarif.encode(), sbom.encode())
+    async def tarball_input(self, component: Component) -> str:
+        """The first platform's image as a tarball, handed to the runner as an input folder (for the scan step)."""
+        name = f"image-{component.name}"
+        self.runner.inputs[name] = dag.directory().with_file(TARBALL, self._images(component)[0].as_tarball())
+        return name
 
     async def push(self, component: Component, references: list[str]) -> list[str]:
         ctr = publisher(self.auth)

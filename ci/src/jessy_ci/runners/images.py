@@ -7,20 +7,10 @@ infrastructure failure; the verbs turn that into a failed step and go on with th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from jessy_ci.config import Component
 from jessy_ci.steps import ServiceSpec
-
-
-@dataclass(frozen=True)
-class ScanOutput:
-    """Trivy's reports of one image: the full JSON, the same as SARIF, and a CycloneDX SBOM."""
-
-    json: bytes
-    sarif: bytes
-    sbom: bytes
 
 
 class ImageBackend(Protocol):
@@ -34,8 +24,9 @@ class ImageBackend(Protocol):
         """Bytes of the largest per-platform image tarball."""
         ...
 
-    async def scan(self, component: Component) -> ScanOutput:
-        """Trivy over the image tarball (the first platform's image)."""
+    async def tarball_input(self, component: Component) -> str:
+        """Hand the runner the built image's tarball (first platform) as an input folder holding ``image.tar``;
+        returns the input's name, for the scan step."""
         ...
 
     async def boot(

@@ -88,9 +88,47 @@ def fs_scan(path: str, output: str, scanners: tuple[str, ...], prepared_db: bool
 
 def _shell(*commands: Argv) -> str:
     def quote(arg: str) -> str:
-        return arg if all(ch.isalnum() or ch in "-_./,=:{}" for ch in arg) else "'" + arg.replace("'", "'\\''") + "'"
+        return arg if all(ch.isalnum() or ch in "-_./,=:{}$" for ch in arg) else "'" + arg.replace("'", "'\\''") + "'"
 
     return " && ".join(" ".join(quote(a) for a in argv) for argv in commands)
+
+
+IMAGE_DIR_ENV = "JESSY_IMAGE_DIR"  # the input folder holding the image tarball of an image scan
+IMAGE_TARBALL = "image.tar"
+# The image scan's reports, in {reports}
+IMAGE_JSON = "scan.json"
+IMAGE_SARIF = "scan.sarif"
+IMAGE_SBOM = "sbom.cdx.json"
+
+
+def _db(prepared_db: bool) -> tuple[tuple[Cache, ...], dict[str, str]]:
+    """The vulnerability DB: the LOCKED cache volume, or the prepared one (the runner's input ``trivy-db``)."""
+    return ((), {CACHE_ENV: DB_INPUT}) if prepared_db else ((DB_CACHE,), {})
+
+
+def image_scan_step(component: str, tarball_input: str, prepared_db: bool = False) -> Step:
+    """Trivy over a production image's tarball (the runner's input ``tarball_input``): the JSON report, the same as
+    SARIF and a CycloneDX SBOM in ``{reports}``. Scans exit 0: the gate decides."""
+    tarball = f"${{{IMAGE_DIR_ENV}}}/{IMAGE_TARBALL}"
+    out = {name: f"{REPORTS_PLACEHOLDER}/{name}" for name in (IMAGE_JSON, IMAGE_SARIF, IMAGE_SBOM)}
+    script = _shell(
+        image_scan(tarball, out[IMAGE_JSON], prepared_db),
+        to_sarif(out[IMAGE_JSON], out[IMAGE_SARIF]),
+        sbom(tarball, out[IMAGE_SBOM], prepared_db),
+    )
+    caches, db = _db(prepared_db)
+    return Step(
+        name=f"{component}:scan",
+        component=component,
+        kind="scan",
+        toolchain="trivy",
+        image=IMAGE,
+        workdir=".",
+        command=("sh", "-c", script),
+        sources=(),
+        caches=caches,
+        inputs={IMAGE_DIR_ENV: tarball_input, **db},
+    )
 
 
 def source_scan(offline: bool, prepared_db: bool = False) -> Step:
@@ -113,6 +151,6 @@ def source_scan(offline: bool, prepared_db: bool = False) -> Step:
         workdir=".",
         command=("sh", "-c", script),
         sources=(".",),
-        caches=() if prepared_db else (DB_CACHE,),
-        inputs={CACHE_ENV: DB_INPUT} if prepared_db else {},
+        caches=_db(prepared_db)[0],
+        inputs=_db(prepared_db)[1],
     )

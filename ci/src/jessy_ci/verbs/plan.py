@@ -88,6 +88,11 @@ def plan_source_scan(project: Project, offline: bool, prepared_db: bool = False)
     return [_with_project_env(trivy.source_scan(offline, prepared_db), project)]
 
 
+def plan_image_scan(project: Project, component: Component, tarball_input: str, prepared_db: bool) -> Step:
+    """Trivy over one built image, handed to the runner as the input ``tarball_input``."""
+    return _with_project_env(trivy.image_scan_step(component.name, tarball_input, prepared_db), project)
+
+
 def plan_coverage(project: Project, components: list[Component]) -> list[Step]:
     """One coverage step per selected Rust or Go component (unit and integration tests, services bound)."""
     steps: list[Step] = []

@@ -65,12 +65,12 @@ def check_credentials(username: str, has_password: bool) -> None:
 
 
 async def _scan_all(
-    report: Report, images: ImageBackend, built: list[Component], options: ScanOptions
+    report: Report, project: Project, runner: Runner, images: ImageBackend, built: list[Component], options: ScanOptions
 ) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
 
     async def one(c: Component) -> None:
-        found = await scan_image(report, images, c, options)
+        found = await scan_image(report, project, runner, images, c, options)
         if found is not None:
             counts[c.image or c.name] = found
 
@@ -110,7 +110,7 @@ async def run_publish(
     report.absorb(await run_tests(project, runner, [], notify))
     sizes = await measure(report, images, built, notify)
     await boot(report, images, project, built, notify)
-    counts = await _scan_all(report, images, built, options)
+    counts = await _scan_all(report, project, runner, images, built, options)
     refs: dict[str, list[str]] = {}
     if not report.passed:
         report.notes.append(f"nothing was pushed: {len(report.failures())} failure(s) before the push")

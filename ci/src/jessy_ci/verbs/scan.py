@@ -23,8 +23,8 @@ from jessy_ci.runners.images import ImageBackend
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import build_image
-from jessy_ci.verbs.execute import Notify, finish, run_steps
-from jessy_ci.verbs.plan import image_components, plan_source_scan
+from jessy_ci.verbs.execute import Notify, finish, outcome, run_steps
+from jessy_ci.verbs.plan import image_components, plan_image_scan, plan_source_scan
 
 SUMMARY = "scan/summary.md"
 
@@ -139,27 +139,27 @@ async def _source_scan(report: Report, project: Project, runner: Runner, notify:
 
 
 async def scan_image(
-    report: Report, images: ImageBackend, component: Component, options: ScanOptions
+    report: Report, project: Project, runner: Runner, images: ImageBackend, component: Component, options: ScanOptions
 ) -> dict[str, int] | None:
-    """Scan one built image: JSON, SARIF and SBOM to the reports, then the gate; None when the scan failed."""
+    """Scan one built image with the Trivy step: JSON, SARIF and SBOM to the reports, then the gate; None when the
+    scan failed (the step says why)."""
     name = component.image or component.name
-    started = time.monotonic()
-    try:
-        output = await images.scan(component)
-    except Exception as e:
-        detail = trivy_gate.explain_failure(str(e))
-        report.steps.append(
-            StepResult(f"{component.name}:scan", component.name, "scan", "error", time.monotonic() - started, detail)
-        )
+    tarball = await images.tarball_input(component)
+    step = plan_image_scan(project, component, tarball, options.prepared_db)
+    result = await runner.run(step)
+    step_result, files = outcome(step, result)
+    report.files.update(files)
+    output = {key: result.files.get(key) for key in (trivy.IMAGE_JSON, trivy.IMAGE_SARIF, trivy.IMAGE_SBOM)}
+    if not step_result.passed or output[trivy.IMAGE_JSON] is None:
+        explained = trivy_gate.explain_failure(result.error or result.stderr + result.stdout)
+        report.steps.append(replace(step_result, status="error", detail=explained))
         return None
-    report.files[f"scan/{name}.json"] = output.json
-    report.files[f"scan/{name}.sarif"] = output.sarif
-    report.files[f"sbom/{name}.cdx.json"] = output.sbom
-    counts = gate_json(report, name, output.json, options)
+    report.files[f"scan/{name}.json"] = output[trivy.IMAGE_JSON] or b""
+    report.files[f"scan/{name}.sarif"] = output[trivy.IMAGE_SARIF] or b""
+    report.files[f"sbom/{name}.cdx.json"] = output[trivy.IMAGE_SBOM] or b""
+    counts = gate_json(report, name, output[trivy.IMAGE_JSON] or b"", options)
     found = ", ".join(f"{n} {s}" for s, n in (counts or {}).items() if n) or "no findings"
-    report.steps.append(
-        StepResult(f"{component.name}:scan", component.name, "scan", "passed", time.monotonic() - started, found)
-    )
+    report.steps.append(replace(step_result, detail=found))
     return counts
 
 
@@ -184,7 +184,7 @@ async def run_scan(
 
     async def one(c: Component) -> None:
         if await build_image(report, images, c, notify):
-            await scan_image(report, images, c, options)
+            await scan_image(report, project, runner, images, c, options)
 
     async with anyio.create_task_group() as tg:
         for c in selected:
