@@ -9,6 +9,7 @@ from jessy_ci import config
 from jessy_ci.errors import UsageError
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
+from jessy_ci.session import Session
 from jessy_ci.steps import Step
 from jessy_ci.verbs.ci import run_ci
 
@@ -40,7 +41,7 @@ class FakeRunner:
 
 def test_ci_runs_lint_and_test_and_lists_every_failure(project: config.Project) -> None:
     runner = FakeRunner({"jessy-core:clippy", "jessy-api:unit"})
-    report = anyio.run(run_ci, project, runner, [], lambda _: None)
+    report = anyio.run(run_ci, Session(project, runner), [])
     assert report.verb == "ci"
     names = [s.name for s in report.steps]
     assert "jessy-core:clippy" in names and "jessy-api:integration" in names and "features:bdd" in names
@@ -64,7 +65,7 @@ def test_ci_composes_extra_parts_and_a_crashing_part_fails_alone(project: config
 
     async def main() -> Report:
         extra = [("bench", gate), ("scan", crash)]
-        return await run_ci(project, FakeRunner(set()), ["jessy-api"], lambda _: None, extra)
+        return await run_ci(Session(project, FakeRunner(set())), ["jessy-api"], extra)
 
     report = anyio.run(main)
     composed = [f for f in report.gate_failures if not f.startswith("coverage ")]  # the fake leaves no coverage
@@ -76,7 +77,7 @@ def test_ci_composes_extra_parts_and_a_crashing_part_fails_alone(project: config
 def test_ci_bad_component_is_bad_input_before_anything_runs(project: config.Project) -> None:
     runner = FakeRunner(set())
     with pytest.raises(UsageError, match="--component 'nope'"):
-        anyio.run(run_ci, project, runner, ["nope"], lambda _: None)
+        anyio.run(run_ci, Session(project, runner), ["nope"])
     assert runner.ran == []
 
 
@@ -85,11 +86,11 @@ def test_ci_with_a_baseline_adds_the_benchmark_gate(project: config.Project) -> 
 
     runner = FakeRunner(set())
     baseline = Baseline(commit="abc", toolchains={}, benchmarks=())
-    report = anyio.run(lambda: run_ci(project, runner, ["jessy-api"], lambda _: None, baseline=baseline))
+    report = anyio.run(lambda: run_ci(Session(project, runner), ["jessy-api"], baseline=baseline))
     assert "jessy-api:bench" in [s.name for s in report.steps]
 
 
 def test_ci_on_python_components_only_skips_coverage_with_a_note(project: config.Project) -> None:
-    report = anyio.run(run_ci, project, FakeRunner(set()), ["features"], lambda _: None)
+    report = anyio.run(run_ci, Session(project, FakeRunner(set())), ["features"])
     assert not any(s.name.endswith(":coverage") for s in report.steps)
     assert "coverage: no Rust or Go component selected" in report.notes

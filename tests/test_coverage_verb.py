@@ -14,6 +14,7 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates.coverage import Coverage, parse_lcov
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
+from jessy_ci.session import Session
 from jessy_ci.steps import Step
 from jessy_ci.verbs.coverage import repo_relative, run_coverage
 
@@ -53,7 +54,7 @@ class FakeRunner:
 
 
 def coverage(project: config.Project, runner: FakeRunner, threshold: float | None, *components: str) -> Report:
-    return anyio.run(run_coverage, project, runner, list(components), lambda _: None, threshold)
+    return anyio.run(run_coverage, Session(project, runner), list(components), threshold)
 
 
 def test_reports_are_merged_over_components_with_repo_relative_paths(project: config.Project) -> None:
@@ -121,14 +122,6 @@ def test_the_dagger_runner_gets_the_same_rust_coverage_tool_as_the_host(project:
     runner = FakeRunner("dagger")
     coverage(project, runner, 0, "jessy-core")
     assert runner.steps[0].command[:2] == ("cargo", "tarpaulin")
-
-
-@pytest.mark.parametrize("threshold", [-1.0, 101.0, float("nan")])
-def test_a_bad_threshold_is_a_usage_error_before_any_step(project: config.Project, threshold: float) -> None:
-    runner = FakeRunner()
-    with pytest.raises(UsageError, match=r"--threshold .*: expected a number from 0 to 100"):
-        coverage(project, runner, threshold)
-    assert runner.steps == []
 
 
 def test_selecting_only_components_without_coverage_is_a_usage_error(project: config.Project) -> None:

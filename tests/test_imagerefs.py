@@ -7,7 +7,7 @@ import pytest
 
 from jessy_ci import config
 from jessy_ci.errors import UsageError
-from jessy_ci.imagerefs import Images, dockerfile_images, normalize, requested_platforms
+from jessy_ci.imagerefs import Images, dockerfile_images, normalize
 from jessy_ci.verbs.plan import plan_lint, plan_source_scan, plan_test, serve_specs
 from tests.conftest import ROOT
 from tests.test_config import MINIMAL, parse
@@ -109,13 +109,6 @@ def test_dockerfile_images_skip_stage_names_and_scratch() -> None:
     text = "FROM golang:1.26 AS builder\nFROM builder AS dev\nFROM scratch\nARG LATE=x:1\nFROM ${LATE}\n"
     found = dockerfile_images(text)
     assert found.literal == ("golang:1.26",) and found.args == {}
-
-
-def test_requested_platforms_are_checked() -> None:
-    assert requested_platforms(None) is None
-    assert requested_platforms(["linux/amd64"]) == ("linux/amd64",)
-    with pytest.raises(UsageError, match=r"^--platform: 'linux/x86' is not a platform; expected linux/amd64"):
-        requested_platforms(["linux/x86"])
 
 
 def test_the_serve_proxy_and_the_smoke_container_pull_through_the_mirror(project: config.Project) -> None:

@@ -17,6 +17,7 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates import trivy as trivy_gate
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
+from jessy_ci.session import Session
 from jessy_ci.steps import JunitSource, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
@@ -111,11 +112,7 @@ def release(project: config.Project, tag: str = "v1.2.3") -> Release:
 
 def publish(project: config.Project, images: FakeImages, runner: FakeRunner, dry_run: bool = False) -> Report:
     runner.scans.update(images.scans)
-    return anyio.run(
-        lambda: run_publish(
-            project, runner, lambda _: None, images=images, plan=release(project), options=options(), dry_run=dry_run
-        )
-    )
+    return anyio.run(lambda: run_publish(Session(project, runner, images=images), release(project), options(), dry_run))
 
 
 # --- inputs -------------------------------------------------------------------------------------------------------
@@ -217,7 +214,7 @@ def test_dry_run_runs_every_gate_and_pushes_nothing(project: config.Project) -> 
 
 def test_build_boots_every_service_image_with_the_images_it_needs(project: config.Project) -> None:
     images = FakeImages()
-    report = anyio.run(lambda: run_build(project, FakeRunner(), [], lambda _: None, images=images))
+    report = anyio.run(lambda: run_build(Session(project, FakeRunner(), images=images), []))
     assert "boot jessy-core,jessy-api from python:3.11-slim-bookworm" in images.calls
     boots = {s.name: s.detail for s in report.steps if s.kind == "boot"}
     assert boots == {"jessy-core:boot": "GET /health → 200", "jessy-api:boot": "GET /api/health → 200"}
@@ -225,7 +222,7 @@ def test_build_boots_every_service_image_with_the_images_it_needs(project: confi
 
 def test_build_of_an_image_without_the_image_it_needs_leaves_its_boot_out(project: config.Project) -> None:
     images = FakeImages()
-    report = anyio.run(lambda: run_build(project, FakeRunner(), ["jessy-api"], lambda _: None, images=images))
+    report = anyio.run(lambda: run_build(Session(project, FakeRunner(), images=images), ["jessy-api"]))
     assert not any(c.startswith("boot") for c in images.calls)
     assert "boot jessy-api: left out, it needs an image not built here" in report.notes
     assert report.passed
@@ -233,7 +230,7 @@ def test_build_of_an_image_without_the_image_it_needs_leaves_its_boot_out(projec
 
 def test_build_gates_size_budgets(project: config.Project) -> None:
     images = FakeImages(sizes={"jessy-core": 100_000_000, "jessy-api": 50_000_001})
-    report = anyio.run(lambda: run_build(project, FakeRunner(), [], lambda _: None, images=images))
+    report = anyio.run(lambda: run_build(Session(project, FakeRunner(), images=images), []))
     assert report.gate_failures == ["image jessy-api: 50.0 MB > budget 50 MB"]
     assert ("size", "100.0 MB") in next(s for s in report.steps if s.name == "jessy-core:image").metrics
 

@@ -12,6 +12,7 @@ import pytest
 
 from jessy_ci import config
 from jessy_ci.runners.host import HostRunner
+from jessy_ci.session import Session
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import HOST_NOTE, run_build
 from jessy_ci.verbs.scan import ScanOptions, run_scan
@@ -33,7 +34,7 @@ def test_scan_without_trivy_fails_saying_trivy_not_found(
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     runner = HostRunner(ROOT, echo=lambda _: None, cache_dir=tmp_path / "cache")
-    report = anyio.run(lambda: run_scan(project, runner, [], lambda _: None, images=None, options=OPTIONS))
+    report = anyio.run(lambda: run_scan(Session(project, runner), [], OPTIONS))
     assert not report.passed
     (step,) = report.steps
     assert step.status == "failed" and "trivy not found" in step.detail
@@ -42,7 +43,7 @@ def test_scan_without_trivy_fails_saying_trivy_not_found(
 @pytest.mark.slow
 def test_host_scan_writes_json_and_sarif_and_gates(project: config.Project, tmp_path: Path) -> None:
     runner = HostRunner(ROOT, echo=lambda _: None, cache_dir=tmp_path / "cache")
-    report = anyio.run(lambda: run_scan(project, runner, [], lambda _: None, images=None, options=OPTIONS))
+    report = anyio.run(lambda: run_scan(Session(project, runner), [], OPTIONS))
     assert report.passed, report.failures()
     assert {"scan/source.json", "scan/source.sarif", "scan/summary.md"} <= set(report.files)
     assert b'"SchemaVersion"' in report.files["scan/source.json"]
@@ -54,7 +55,7 @@ def test_host_scan_writes_json_and_sarif_and_gates(project: config.Project, tmp_
 def test_host_build_builds_release_binaries_and_prints_their_sizes(project: config.Project) -> None:
     lines: list[str] = []
     runner = HostRunner(ROOT, echo=lambda _: None)
-    report = anyio.run(lambda: run_build(project, runner, [], lines.append, images=None))
+    report = anyio.run(lambda: run_build(Session(project, runner, lines.append), []))
     assert report.passed, report.failures()
     assert [s.name for s in report.steps] == ["jessy-core:release", "jessy-api:release"]
     for step in report.steps:

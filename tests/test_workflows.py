@@ -110,7 +110,7 @@ def test_ci_runs_on_prs_and_main_cancels_superseded_runs_and_keeps_reports_on_fa
     assert movers and all("!cancelled()" in s["if"] for s in movers)
     calls = [s["with"].get("call", "") for s in steps if "dagger-for-github" in str(s.get("uses", ""))]
     # the checks run once: the verdict is read back from the exported reports, nothing runs twice
-    assert calls == ["ci-reports export --path reports", "verdict --reports reports"]
+    assert calls == ["reports --verb ci export --path reports", "verdict --reports reports"]
 
 
 def test_release_publishes_the_pushed_tag_with_the_registry_token_as_a_secret() -> None:

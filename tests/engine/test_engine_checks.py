@@ -18,23 +18,18 @@ pytestmark = pytest.mark.engine
 FUNCTIONS = {
     "bench",
     "bench-regression",
-    "bench-reports",
     "build",
     "build-image",
     "ci",
-    "ci-reports",
     "coverage",
-    "coverage-reports",
     "lint",
-    "lint-reports",
     "publish",
     "publish-dry-run",
+    "reports",
     "scan",
-    "scan-reports",
     "serve",
     "smoke",
     "test",
-    "test-reports",
     "verdict",
 }
 
@@ -64,7 +59,7 @@ def test_lint_passes_and_its_reports_export(engine: Engine, tmp_path: Path) -> N
     done = engine.dagger("call", "lint")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "## jessy-ci lint: passed" in done.stdout
-    exported = engine.dagger("call", "lint-reports", "export", "--path", str(tmp_path))
+    exported = engine.dagger("call", "reports", "--verb", "lint", "export", "--path", str(tmp_path))
     assert exported.returncode == 0, exported.stderr[-3000:]
     summary = (tmp_path / "summary.md").read_text()
     for step in (
@@ -84,7 +79,7 @@ def test_test_passes_with_the_same_junit_files_names_and_counts_as_the_host_runn
     done = engine.dagger("call", "test")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     on_engine, on_host = tmp_path / "dagger", tmp_path / "host"
-    exported = engine.dagger("call", "test-reports", "export", "--path", str(on_engine))
+    exported = engine.dagger("call", "reports", "--verb", "test", "export", "--path", str(on_engine))
     assert exported.returncode == 0, exported.stderr[-3000:]
     host = engine.jessy_ci("test", "--runner", "host", "--reports", str(on_host))
     assert host.returncode == 0, host.stdout[-3000:] + host.stderr[-3000:]
@@ -113,7 +108,9 @@ def test_broken_tests_fail_the_run_naming_both_and_the_reports_still_export(
     assert "failing test: github.com/jessy-ci/jessy-api/internal/api::TestHealthOK" in output
     exported = engine.dagger(
         "call",
-        "test-reports",
+        "reports",
+        "--verb",
+        "test",
         "--component",
         "jessy-core",
         "--component",
@@ -135,7 +132,9 @@ def test_broken_tests_fail_the_run_naming_both_and_the_reports_still_export(
 def test_coverage_gate_and_its_lcov_cobertura_and_html(engine: Engine, tmp_path: Path) -> None:
     done = engine.dagger("call", "coverage", "--threshold", "80")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    exported = engine.dagger("call", "coverage-reports", "--threshold", "80", "export", "--path", str(tmp_path))
+    exported = engine.dagger(
+        "call", "reports", "--verb", "coverage", "--threshold", "80", "export", "--path", str(tmp_path)
+    )
     assert exported.returncode == 0, exported.stderr[-3000:]
     coverage = tmp_path / "coverage"
     lcov = (coverage / "lcov.info").read_text()
@@ -156,7 +155,7 @@ def test_bench_samples_and_a_comparison_with_a_baseline_file(engine: Engine, tmp
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     first = tmp_path / "first"
     exported = engine.dagger(
-        "call", "bench-reports", *quick, "--component", "jessy-api", "export", "--path", str(first)
+        "call", "reports", "--verb", "bench", *quick, "--component", "jessy-api", "export", "--path", str(first)
     )
     assert exported.returncode == 0, exported.stderr[-3000:]
     baseline = json.loads((first / "bench" / "jessy-api.json").read_text())
@@ -165,7 +164,9 @@ def test_bench_samples_and_a_comparison_with_a_baseline_file(engine: Engine, tmp
     second = tmp_path / "second"
     compared = engine.dagger(
         "call",
-        "bench-reports",
+        "reports",
+        "--verb",
+        "bench",
         *quick,
         "--component",
         "jessy-api",

@@ -111,7 +111,9 @@ def test_scan_with_a_prepared_trivy_db_gates_findings_and_writes_every_report(
         "--trivy-db",
         str(trivy_db_critical),
         "call",
-        "scan-reports",
+        "reports",
+        "--verb",
+        "scan",
         *AMD64,
         "--ignore-unfixed",
         "export",
@@ -223,7 +225,7 @@ def test_check_exits_1_listing_every_failing_check(engine: Engine, broken_copy: 
 
 def test_ci_once_then_the_verdict_from_its_reports(engine: Engine, trivy_db_clean: Path, tmp_path: Path) -> None:
     db = ("--trivy-db", str(trivy_db_clean))
-    exported = engine.dagger(*db, "call", "ci-reports", *AMD64, "export", "--path", str(tmp_path))
+    exported = engine.dagger(*db, "call", "reports", "--verb", "ci", *AMD64, "export", "--path", str(tmp_path))
     assert exported.returncode == 0, exported.stderr[-3000:]
     summary = (tmp_path / "summary.md").read_text()
     assert "## jessy-ci ci: passed" in summary

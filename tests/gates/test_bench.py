@@ -24,7 +24,6 @@ from jessy_ci.gates.bench import (
     parse_criterion,
     parse_go_bench,
     to_markdown,
-    validate_max_regression,
 )
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -347,15 +346,3 @@ def test_markdown_without_common_benchmarks() -> None:
     assert "No benchmark found in both the baseline and this run." in md
     assert "- jessy-core new (ns/op)" in md
     assert "regression" not in md.splitlines()[-1]
-
-
-@pytest.mark.parametrize(("raw", "expected"), [("0", 0.0), ("10", 10.0), (" 2.5 ", 2.5), ("250", 250.0)])
-def test_validate_max_regression_accepts_zero_or_more(raw: str, expected: float) -> None:
-    assert validate_max_regression(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["abc", "", "-0.1", "nan", "inf", "10%"])
-def test_validate_max_regression_rejects_the_rest(raw: str) -> None:
-    with pytest.raises(UsageError) as e:
-        validate_max_regression(raw)
-    assert str(e.value) == f"--max-regression {raw!r}: expected a number of percent, 0 or more"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from jessy_ci.errors import UsageError
 from jessy_ci.gates.coverage import (
     Coverage,
     describe,
@@ -26,7 +25,6 @@ from jessy_ci.gates.coverage import (
     to_cobertura,
     to_html,
     to_lcov,
-    validate_threshold,
     with_prefix,
 )
 
@@ -269,16 +267,3 @@ def test_gate_without_lines_fails_even_at_threshold_zero() -> None:
         "coverage a: no coverage data (0 lines)",
         "coverage total: no coverage data (0 lines)",
     ]
-
-
-@pytest.mark.parametrize(("raw", "expected"), [("80", 80.0), ("0", 0.0), ("100", 100.0), (" 72.5 ", 72.5)])
-def test_validate_threshold_accepts_0_to_100(raw: str, expected: float) -> None:
-    assert validate_threshold(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["abc", "", "-1", "100.1", "nan", "NaN", "inf", "80%"])
-def test_validate_threshold_rejects_the_rest(raw: str) -> None:
-    with pytest.raises(UsageError) as e:
-        validate_threshold(raw)
-    assert str(e.value) == f"--threshold {raw!r}: expected a number from 0 to 100"
-    assert e.value.exit_code == 2

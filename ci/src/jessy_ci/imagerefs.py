@@ -79,11 +79,6 @@ def check_platform(text: str, what: str) -> str:
     return text
 
 
-def requested_platforms(requested: list[str] | None) -> tuple[str, ...] | None:
-    """``--platform`` values, checked; None when none is given (the platforms of jessy-ci.toml then)."""
-    return tuple(check_platform(p, "--platform") for p in requested) if requested else None
-
-
 @dataclass(frozen=True)
 class Images:
     """Where images come from (``[images]`` of jessy-ci.toml) and which platforms release images are built for.

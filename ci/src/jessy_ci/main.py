@@ -1,44 +1,61 @@
-"""The Dagger module: `dagger call lint`, `dagger call test`, `dagger check`, `dagger call test-reports export`.
+"""The Dagger module: `dagger call lint|test|…`, `dagger check`, `dagger call reports --verb test export --path r`.
 
-Every function calls the same verb as the CLI with a DaggerRunner; none holds pipeline logic. A failed check
-raises, so `dagger call` and `dagger check` exit non-zero; the `*_reports` functions return the reports folder
-also after failures.
+Every function checks its arguments with ``jessy_ci.options`` (the same declarations as the CLI's flags), builds one
+Session on a DaggerRunner and calls the same verb as the CLI; none holds pipeline logic. A failed check raises, so
+`dagger call` and `dagger check` exit 1; bad input exits 2; ``reports`` returns any verb's reports folder, also
+after failures.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated, ParamSpec, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, ParamSpec, Protocol, TypeVar, cast
 
 import dagger
-from dagger import DefaultPath, Doc, Ignore, check, dag, function, object_type
+from dagger import DefaultPath, Doc, Ignore, check, dag, enum_type, function, object_type
 
-from jessy_ci import config
-from jessy_ci import release_module as rel
+from jessy_ci import config, options
 from jessy_ci.errors import ChecksFailed, UsageError
-from jessy_ci.gates import summary
-from jessy_ci.gates.bench import load_baseline
-from jessy_ci.imagerefs import requested_platforms
+from jessy_ci.ignored import PATTERNS
 from jessy_ci.report import Report
-from jessy_ci.runners.dagger import SOURCE_IGNORE, DaggerRunner
-from jessy_ci.toolchains import BenchSettings, python, trivy
-from jessy_ci.verbs.bench import run_bench
-from jessy_ci.verbs.ci import run_ci
-from jessy_ci.verbs.coverage import run_coverage
-from jessy_ci.verbs.execute import finish, outcome
-from jessy_ci.verbs.lint import run_lint
-from jessy_ci.verbs.plan import plan_smoke
-from jessy_ci.verbs.test import run_tests
+from jessy_ci.runners.dagger import DaggerRunner
+from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
+from jessy_ci.session import Session
+from jessy_ci.verbs import bench, build, ci, coverage, lint, publish, scan, smoke, test
+from jessy_ci.verbs.execute import VERDICT_FILE, read_verdict
+from jessy_ci.verbs.plan import UTILITY_IMAGE
 
-ComponentsArg = Annotated[
-    list[str] | None,
-    Doc("Only these components (default: every component in jessy-ci.toml)"),
+_F = TypeVar("_F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _Decorator(Protocol):
+    def __call__(self, fn: _F, /) -> _F: ...
+
+
+# dagger-io 0.21.8 types `function(cache=…)` without that keyword and `check` as returning a union; both work at run
+# time (dagger/mod/_module.py). Re-typed once here, so no function needs a `pyright: ignore` of its own.
+def dagger_function(cache: str | None = None) -> _Decorator:
+    make: Any = function
+    return cast(_Decorator, make(cache=cache) if cache else make())
+
+
+def dagger_check(fn: _F) -> _F:
+    mark: Any = check
+    return cast(_F, mark(fn))
+
+
+GitArg = Annotated[
+    dagger.GitRepository,
+    DefaultPath("/"),
+    Doc("The repository's git checkout (default: this one): its HEAD commit labels and tags the images"),
 ]
-ThresholdArg = Annotated[
-    float | None,
-    Doc("Minimum line coverage in percent, per component and in total (default: [thresholds] coverage)"),
-]
+ComponentsArg = Annotated[list[str] | None, Doc(options.COMPONENT.help)]
+ThresholdArg = Annotated[float | None, Doc(options.THRESHOLD.help)]
 BaselineArg = Annotated[
     dagger.File | None,
     Doc("A baseline file (jessy-ci bench --save, or bench/<component>.json of an earlier run) to compare with"),
@@ -47,25 +64,36 @@ BaselineSourceArg = Annotated[
     dagger.Directory | None,
     Doc("Another tree of the repository (e.g. https://github.com/o/r#<merge-base>): its benchmarks run right before"),
 ]
-MaxRegressionArg = Annotated[
-    float | None,
-    Doc("Fail when a benchmark is significantly slower by more than this percent (default: [thresholds])"),
-]
-CommitArg = Annotated[str, Doc("The commit measured, written into bench/<component>.json")]
-CountArg = Annotated[int, Doc("Samples per benchmark (Go -count; criterion at least 10)")]
-TimeArg = Annotated[float, Doc("Measurement time per benchmark, in seconds")]
-FilterArg = Annotated[str, Doc("Only benchmarks whose name matches this regular expression")]
-_BENCH = BenchSettings()
+MaxRegressionArg = Annotated[float | None, Doc(options.MAX_REGRESSION.help)]
+CountArg = Annotated[int, Doc(options.COUNT.help)]
+TimeArg = Annotated[float, Doc(options.TIME.help)]
+FilterArg = Annotated[str, Doc(options.FILTER.help)]
+PlatformArg = Annotated[list[str] | None, Doc(options.PLATFORM.help)]
+SeverityArg = Annotated[str | None, Doc(options.SEVERITY.help)]
+IgnoreUnfixedArg = Annotated[bool, Doc(options.IGNORE_UNFIXED.help)]
 SMOKE_TARGET = "jessy-api"  # the name a --api service is bound under in the smoke container
+DRY_RUN_REGISTRY = "localhost/jessy-ci-dry-run"
+_EXIT_2 = "import sys; sys.stderr.write(sys.argv[1] + '\\n'); sys.exit(2)"
 
 
-def _log(message: str) -> None:
+@enum_type
+class Verb(enum.Enum):
+    """A verb whose reports folder `reports` returns."""
+
+    LINT = "lint"
+    TEST = "test"
+    COVERAGE = "coverage"
+    BENCH = "bench"
+    SCAN = "scan"
+    CI = "ci"
+
+
+def _say(message: str) -> None:
     print(message, flush=True)
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-_EXIT_2 = "import sys; sys.stderr.write(sys.argv[1] + '\\n'); sys.exit(2)"
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def exits_2_on_bad_input(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
@@ -78,7 +106,7 @@ def exits_2_on_bad_input(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaita
         try:
             return await fn(*args, **kwargs)
         except UsageError as e:
-            reporter = dag.container().from_(python.IMAGE).with_exec(["python", "-c", _EXIT_2, str(e)])
+            reporter = dag.container().from_(UTILITY_IMAGE).with_exec(["python", "-c", _EXIT_2, str(e)])
             try:
                 await reporter.sync()
             except dagger.ExecError:
@@ -113,7 +141,7 @@ class JessyCi:
     source: Annotated[
         dagger.Directory,
         DefaultPath("/"),
-        Ignore(SOURCE_IGNORE),
+        Ignore(list(PATTERNS)),
         Doc("The repository root (default: the repository this module lives in)"),
     ]
     trivy_db: Annotated[
@@ -124,258 +152,348 @@ class JessyCi:
         ),
     ] = None
 
+    # --- the session of a call ---------------------------------------------------------------------------------
+
     async def _project(self) -> config.Project:
         text = await self.source.file(config.CONFIG_FILE).contents()
         return config.parse(text, config.CONFIG_FILE)
 
-    def _runner(self) -> DaggerRunner:
-        inputs = {trivy.DB_INPUT: self.trivy_db} if self.trivy_db is not None else {}
-        return DaggerRunner(self.source, inputs=inputs)
+    def _runner(self, services: dict[str, dagger.Service] | None = None) -> DaggerRunner:
+        inputs = {scan.PREPARED_DB_INPUT: self.trivy_db} if self.trivy_db is not None else {}
+        return DaggerRunner(self.source, inputs=inputs, services=services)
 
-    async def _lint(self, component: list[str] | None) -> Report:
-        return await run_lint(await self._project(), self._runner(), list(component or []), _log)
+    async def _session(
+        self,
+        git: dagger.GitRepository | None = None,
+        *,
+        version: str = "dev",
+        platform: list[str] | None = None,
+        auth: RegistryAuth | None = None,
+    ) -> Session:
+        """The project parsed once, a runner on the source, and (given the repository's git) the image backend."""
+        project = await self._project()
+        runner = self._runner()
+        images = None
+        if git is not None:
+            labels = oci_labels(project.source_url, await git.head().commit(), version, _now())
+            platforms = options.PLATFORM(platform)
+            images = DaggerImages(
+                runner, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth
+            )
+        return Session(project, runner, _say, images)
 
-    async def _test(self, component: list[str] | None) -> Report:
-        return await run_tests(await self._project(), self._runner(), list(component or []), _log)
+    async def _scan_gate(self, project: config.Project, severity: str | None, ignore_unfixed: bool) -> scan.ScanOptions:
+        found = await self.source.glob(scan.IGNORE_FILE)
+        text = await self.source.file(scan.IGNORE_FILE).contents() if found else None
+        prepared = self.trivy_db is not None
+        return scan.scan_options(project, severity, ignore_unfixed, text, scan.IGNORE_FILE, prepared)
 
-    # dagger-io 0.21.8's typing: `check` returns a union and `function`'s overloads lack `cache`; both work at run
-    # time (dagger/mod/_module.py), so those two pyright reports are silenced where they occur.
-    @function  # pyright: ignore[reportArgumentType]
-    @check
+    async def _run(
+        self,
+        verb: Verb,
+        git: dagger.GitRepository | None,
+        component: list[str] | None = None,
+        *,
+        threshold: float | None = None,
+        baseline: dagger.File | None = None,
+        baseline_source: dagger.Directory | None = None,
+        max_regression: float | None = None,
+        count: int = options.BENCH.count,
+        time_: float = options.BENCH.seconds,
+        filter_: str = "",
+        severity: str | None = None,
+        ignore_unfixed: bool = False,
+        platform: list[str] | None = None,
+    ) -> Report:
+        """One verb, every option checked first (bad input: nothing runs)."""
+        names = options.COMPONENT(component)
+        limit = options.THRESHOLD(threshold)
+        regression = options.MAX_REGRESSION(max_regression)
+        settings = options.bench_settings(count, time_, filter_)
+        loaded = None if baseline is None else options.baseline(await baseline.contents(), "--baseline")
+        session = await self._session(git if verb in (Verb.SCAN, Verb.CI) else None, platform=platform)
+        options.components(session.project, names)
+        match verb:
+            case Verb.LINT:
+                return await lint.run_lint(session, names)
+            case Verb.TEST:
+                return await test.run_tests(session, names)
+            case Verb.COVERAGE:
+                return await coverage.run_coverage(session, names, limit)
+            case Verb.BENCH:
+                other = None if baseline_source is None else DaggerRunner(baseline_source)
+                run = await bench.run_bench(
+                    session,
+                    names,
+                    settings=settings,
+                    baseline=loaded,
+                    baseline_runner=other,
+                    baseline_commit="baseline-source",
+                    max_regression=regression,
+                )
+                return run.report
+            case Verb.SCAN:
+                gate = await self._scan_gate(session.project, severity, ignore_unfixed)
+                return await scan.run_scan(session, names, gate)
+            case Verb.CI:
+                gate = await self._scan_gate(session.project, None, False)
+
+                async def images(chosen: list[str]) -> Report:
+                    return await build.run_build(session, chosen)
+
+                async def scanned(chosen: list[str]) -> Report:
+                    return await scan.run_scan(session, chosen, gate)
+
+                parts = [("build", images), ("scan", scanned)]
+                return await ci.run_ci(session, names, parts, threshold=limit, baseline=loaded)
+
+    # --- checks: `dagger check` runs each of them on its own --------------------------------------------------
+
+    @dagger_function(cache="session")
+    @dagger_check
     @exits_2_on_bad_input
     async def lint(self, component: ComponentsArg = None) -> str:
         """cargo fmt and clippy, gofmt and go vet, ruff, hadolint; fails listing every finding's step."""
-        return summary_or_fail(await self._lint(component))
+        return summary_or_fail(await self._run(Verb.LINT, None, component))
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @check
+    @dagger_function(cache="session")
+    @dagger_check
     @exits_2_on_bad_input
     async def test(self, component: ComponentsArg = None) -> str:
         """Unit, integration (services bound) and BDD tests; fails listing every failing test."""
-        return summary_or_fail(await self._test(component))
+        return summary_or_fail(await self._run(Verb.TEST, None, component))
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="session")
+    @dagger_check
     @exits_2_on_bad_input
-    async def lint_reports(self, component: ComponentsArg = None) -> dagger.Directory:
-        """The lint reports folder (logs, summary.md), also when lint fails."""
-        return reports_directory(await self._lint(component))
+    async def coverage(self, component: ComponentsArg = None, threshold: ThresholdArg = None) -> str:
+        """Line coverage of Rust (cargo-tarpaulin) and Go components, unit and integration tests; fails naming every
+        component (and the total) under the threshold."""
+        return summary_or_fail(await self._run(Verb.COVERAGE, None, component, threshold=threshold))
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
     @exits_2_on_bad_input
-    async def test_reports(self, component: ComponentsArg = None) -> dagger.Directory:
-        """The test reports folder (junit/<component>-<kind>.xml, logs, summary.md), also when tests fail."""
-        return reports_directory(await self._test(component))
-
-    async def _ci(
+    async def bench(
         self,
-        git: dagger.GitRepository,
-        component: list[str] | None,
-        threshold: float | None,
-        baseline: dagger.File | None,
-        platform: list[str] | None,
-    ) -> Report:
-        """lint, test, the coverage gate, the benchmark gate (with a baseline), and build (size budgets) + Trivy scan
-        of every production image, concurrently."""
-        project = await self._project()
-        loaded = None if baseline is None else load_baseline(await baseline.contents(), "--baseline")
-        runner = self._runner()
-        platforms = requested_platforms(platform)
-
-        async def build(components: list[str]) -> Report:
-            images = await rel.images(runner, git, project, platforms=platforms)
-            return await rel.build(project, runner, images, components, _log)
-
-        async def scan(components: list[str]) -> Report:
-            return await rel.scan(runner, git, project, components, None, False, _log, platforms)
-
-        return await run_ci(
-            project,
-            runner,
-            list(component or []),
-            _log,
-            [("build", build), ("scan", scan)],
-            threshold=threshold,
-            baseline=loaded,
+        component: ComponentsArg = None,
+        baseline: BaselineArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+        count: CountArg = options.BENCH.count,
+        time_: TimeArg = options.BENCH.seconds,
+        filter_: FilterArg = "",
+    ) -> str:
+        """criterion and go test -bench; with a baseline, a verdict per benchmark (bench/compare.md) and a failure
+        for every significant regression over the maximum."""
+        report = await self._run(
+            Verb.BENCH,
+            None,
+            component,
+            baseline=baseline,
+            baseline_source=baseline_source,
+            max_regression=max_regression,
+            count=count,
+            time_=time_,
+            filter_=filter_,
         )
+        return summary_or_fail(report)
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
+    @dagger_check
+    @exits_2_on_bad_input
+    async def bench_regression(
+        self,
+        baseline: BaselineArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+    ) -> str:
+        """The benchmark regression gate: only with a baseline (a file or another tree, e.g. from .env); without one
+        it passes at once and runs nothing."""
+        if baseline is None and baseline_source is None:
+            return "No baseline given (baseline or baseline-source): no benchmark ran, nothing to gate.\n"
+        report = await self._run(
+            Verb.BENCH, None, baseline=baseline, baseline_source=baseline_source, max_regression=max_regression
+        )
+        return summary_or_fail(report)
+
+    @dagger_function(cache="session")
+    @dagger_check
+    @exits_2_on_bad_input
+    async def build(self, git: GitArg, component: ComponentsArg = None, platform: PlatformArg = None) -> str:
+        """Every production image for its platforms (linux/amd64 and linux/arm64 by default), measured against its
+        size budget and booted; fails naming every image over its budget or not answering."""
+        names = options.COMPONENT(component)
+        session = await self._session(git, platform=platform)
+        return summary_or_fail(await build.run_build(session, names))
+
+    @dagger_function(cache="session")
+    @dagger_check
+    @exits_2_on_bad_input
+    async def scan(
+        self,
+        git: GitArg,
+        component: ComponentsArg = None,
+        severity: SeverityArg = None,
+        ignore_unfixed: IgnoreUnfixedArg = False,
+        platform: PlatformArg = None,
+    ) -> str:
+        """Trivy over the repository and every image (reports always written); fails on gated findings."""
+        report = await self._run(
+            Verb.SCAN, git, component, severity=severity, ignore_unfixed=ignore_unfixed, platform=platform
+        )
+        return summary_or_fail(report)
+
+    @dagger_function(cache="session")
+    @dagger_check
+    @exits_2_on_bad_input
+    async def publish_dry_run(self, git: GitArg, platform: PlatformArg = None) -> str:
+        """The whole release with a placeholder tag, without the push."""
+        return await self.publish(git, publish.DRY_RUN_TAG, dry_run=True, platform=platform)
+
+    # --- everything at once, and any verb's reports -------------------------------------------------------------
+
+    @dagger_function(cache="session")
     @exits_2_on_bad_input
     async def ci(
         self,
-        git: rel.GitArg,
+        git: GitArg,
         component: ComponentsArg = None,
         threshold: ThresholdArg = None,
         baseline: BaselineArg = None,
-        platform: rel.PlatformArg = None,
+        platform: PlatformArg = None,
     ) -> str:
         """Every check at once (lint, test, coverage, benchmarks with a baseline, build + scan), concurrently; one
         summary; fails listing every failure. `dagger check` runs the same checks, each one on its own."""
-        return summary_or_fail(await self._ci(git, component, threshold, baseline, platform))
+        report = await self._run(Verb.CI, git, component, threshold=threshold, baseline=baseline, platform=platform)
+        return summary_or_fail(report)
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="session")
     @exits_2_on_bad_input
-    async def ci_reports(
+    async def reports(
         self,
-        git: rel.GitArg,
+        verb: Annotated[Verb, Doc("The verb to run: lint, test, coverage, bench, scan or ci")],
+        git: GitArg,
         component: ComponentsArg = None,
         threshold: ThresholdArg = None,
         baseline: BaselineArg = None,
-        platform: rel.PlatformArg = None,
+        baseline_source: BaselineSourceArg = None,
+        max_regression: MaxRegressionArg = None,
+        count: CountArg = options.BENCH.count,
+        time_: TimeArg = options.BENCH.seconds,
+        filter_: FilterArg = "",
+        severity: SeverityArg = None,
+        ignore_unfixed: IgnoreUnfixedArg = False,
+        platform: PlatformArg = None,
     ) -> dagger.Directory:
-        """The ci reports folder (junit/, coverage/, bench/, logs/, scan/*.sarif, sbom/, summary.md, verdict.json),
-        also when checks fail; `verdict --reports DIR` then fails the job without running anything again."""
-        return reports_directory(await self._ci(git, component, threshold, baseline, platform))
+        """A verb's reports folder — junit/, coverage/, bench/, scan/, sbom/, logs/, summary.md, verdict.json — also
+        when its checks fail: `dagger call reports --verb test export --path reports`. Options the verb does not
+        take are ignored."""
+        report = await self._run(
+            verb,
+            git,
+            component,
+            threshold=threshold,
+            baseline=baseline,
+            baseline_source=baseline_source,
+            max_regression=max_regression,
+            count=count,
+            time_=time_,
+            filter_=filter_,
+            severity=severity,
+            ignore_unfixed=ignore_unfixed,
+            platform=platform,
+        )
+        return reports_directory(report)
 
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
     @exits_2_on_bad_input
     async def verdict(
         self,
-        reports: Annotated[dagger.Directory, Doc("A reports folder exported from a *-reports function")],
+        reports: Annotated[dagger.Directory, Doc("A reports folder exported from `reports`")],
     ) -> str:
-        """Pass or fail from a reports folder's verdict.json, running nothing again: a CI job exports `ci-reports`,
+        """Pass or fail from a reports folder's verdict.json, running nothing again: a CI job exports `reports`,
         uploads them, then calls this for its exit code."""
-        if not await reports.glob(summary.VERDICT_FILE):
-            raise UsageError(
-                f"--reports: no {summary.VERDICT_FILE}; expected a folder exported from a *-reports function"
-            )
-        passed, failures = summary.read_verdict(
-            (await reports.file(summary.VERDICT_FILE).contents()).encode(), summary.VERDICT_FILE
-        )
+        if not await reports.glob(VERDICT_FILE):
+            raise UsageError(f"--reports: no {VERDICT_FILE}; expected a folder exported from `reports`")
+        passed, failures = read_verdict((await reports.file(VERDICT_FILE).contents()).encode(), VERDICT_FILE)
         text = await reports.file("summary.md").contents() if await reports.glob("summary.md") else ""
         if not passed:
             raise ChecksFailed(text + "\n" + "\n".join(failures))
         return text
 
-    # --- release: build, scan, publish (helpers in release_module.py) --------------------------------------------
+    # --- release ------------------------------------------------------------------------------------------------
 
-    @function  # pyright: ignore[reportArgumentType]
-    @check
-    @exits_2_on_bad_input
-    async def build(self, git: rel.GitArg, component: ComponentsArg = None, platform: rel.PlatformArg = None) -> str:
-        """Every production image for its platforms (linux/amd64 and linux/arm64 by default); fails when one is over
-        its size budget."""
-        chosen = requested_platforms(platform)
-        project = await self._project()
-        images = await rel.images(self._runner(), git, project, platforms=chosen)
-        return summary_or_fail(await rel.build(project, self._runner(), images, component, _log))
-
-    @function
+    @dagger_function()
     @exits_2_on_bad_input
     async def build_image(
         self,
-        git: rel.GitArg,
+        git: GitArg,
         component: Annotated[str, Doc("The component, e.g. jessy-api")],
         platform: Annotated[str, Doc("linux/amd64 or linux/arm64")] = "linux/amd64",
     ) -> dagger.Container:
         """One component's production image (the Dockerfile's production stage, OCI labels): export it, run it."""
-        return await rel.build_image(self.source, git, await self._project(), component, platform)
+        session = await self._session(git, platform=[platform])
+        selected = options.components(session.project, [component])[0]
+        if selected.dockerfile is None or session.images is None:
+            raise UsageError(f"--component {component!r}: has no dockerfile in jessy-ci.toml; expected an image one")
+        backend = cast(DaggerImages, session.images)
+        return backend.variants(selected, await backend.base_images(selected))[0]
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @check
-    @exits_2_on_bad_input
-    async def scan(
-        self,
-        git: rel.GitArg,
-        component: ComponentsArg = None,
-        severity: rel.SeverityArg = None,
-        ignore_unfixed: rel.IgnoreUnfixedArg = False,
-        platform: rel.PlatformArg = None,
-    ) -> str:
-        """Trivy over the repository and every image (reports always written); fails on gated findings."""
-        project = await self._project()
-        chosen = requested_platforms(platform)
-        report = await rel.scan(self._runner(), git, project, component, severity, ignore_unfixed, _log, chosen)
-        return summary_or_fail(report)
-
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @exits_2_on_bad_input
-    async def scan_reports(
-        self,
-        git: rel.GitArg,
-        component: ComponentsArg = None,
-        severity: rel.SeverityArg = None,
-        ignore_unfixed: rel.IgnoreUnfixedArg = False,
-        platform: rel.PlatformArg = None,
-    ) -> dagger.Directory:
-        """scan/<name>.{json,sarif}, sbom/<image>.cdx.json, summary.md: also when the gate fails."""
-        project = await self._project()
-        chosen = requested_platforms(platform)
-        report = await rel.scan(self._runner(), git, project, component, severity, ignore_unfixed, _log, chosen)
-        return reports_directory(report)
-
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
     @exits_2_on_bad_input
     async def publish(
         self,
-        git: rel.GitArg,
-        tag: Annotated[str, Doc("vMAJOR.MINOR[.PATCH][-PRERELEASE], e.g. v1.2")],
-        registry: Annotated[str, Doc("e.g. ghcr.io/OWNER (default: [registry] address)")] = "",
-        username: Annotated[str, Doc("Registry user (default: [registry] username)")] = "",
+        git: GitArg,
+        tag: Annotated[str, Doc(options.TAG.help)],
+        registry: Annotated[str, Doc(options.REGISTRY.help)] = "",
+        username: Annotated[str, Doc(options.USERNAME.help)] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token, e.g. env://REGISTRY_TOKEN")] = None,
-        dry_run: Annotated[bool, Doc("Everything but the push")] = False,
-        severity: rel.SeverityArg = None,
-        ignore_unfixed: rel.IgnoreUnfixedArg = False,
-        platform: rel.PlatformArg = None,
+        dry_run: Annotated[bool, Doc(options.DRY_RUN.help)] = False,
+        severity: SeverityArg = None,
+        ignore_unfixed: IgnoreUnfixedArg = False,
+        platform: PlatformArg = None,
     ) -> str:
-        """Build, test, size gates, scan, then push every image with all its tags; any failure pushes nothing."""
+        """Build, test, size gates, boot, scan, then push every image with all its tags; any failure pushes nothing.
+        Every input is checked before any work: tag, commit, registry, platforms, credentials (both or neither)."""
         project = await self._project()
-        report = await rel.publish(
-            self._runner(),
-            git,
-            project,
-            tag,
-            registry,
-            username,
-            password,
-            dry_run,
-            severity,
-            ignore_unfixed,
-            _log,
-            platform,
-        )
-        return rel.release_text(summary_or_fail(report), report)
+        options.PLATFORM(platform)
+        if dry_run and not (registry or project.registry.address):
+            registry = DRY_RUN_REGISTRY
+        plan = publish.prepare(project, tag, await git.head().commit(), registry)
+        user = username or project.registry.username
+        publish.check_credentials(user, password is not None)
+        gate = await self._scan_gate(project, severity, ignore_unfixed)
+        auth = RegistryAuth(plan.registry, user, password) if password is not None else None
+        session = await self._session(git, version=plan.tag.version, platform=platform, auth=auth)
+        report = await publish.run_publish(session, plan, gate, dry_run)
+        return summary_or_fail(report) + "\n" + report.files["release.md"].decode()
 
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @check
-    @exits_2_on_bad_input
-    async def publish_dry_run(self, git: rel.GitArg, platform: rel.PlatformArg = None) -> str:
-        """The whole release with a placeholder tag, without the push."""
-        project = await self._project()
-        report = await rel.publish(
-            self._runner(), git, project, rel.DRY_RUN_TAG, "", "", None, True, None, False, _log, platform
-        )
-        return rel.release_text(summary_or_fail(report), report)
+    # --- services -----------------------------------------------------------------------------------------------
 
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
     @exits_2_on_bad_input
     async def smoke(
         self,
-        url: Annotated[
-            str, Doc("The api's base URL, reachable from the engine (e.g. https://staging.jessy.example)")
-        ] = "",
-        timeout: Annotated[float, Doc("Seconds to retry while a deployment settles")] = 60.0,  # noqa: ASYNC109
-        core_url: Annotated[str, Doc("The core's URL, to delete the scratch layer (optional)")] = "",
+        url: Annotated[str, Doc("The api's base URL, reachable from the engine (e.g. https://staging.example)")] = "",
+        timeout: Annotated[float, Doc(options.TIMEOUT.help)] = 60.0,  # noqa: ASYNC109
+        core_url: Annotated[str, Doc(options.CORE_URL.help)] = "",
         api: Annotated[
             dagger.Service | None,
             Doc("The api as a service instead of --url: tcp://localhost:3000 (a port of your machine) or a Service"),
         ] = None,
     ) -> str:
         """api health, core health through the api, a layer write/read round trip; from a python container."""
-        from jessy_ci.verbs.smoke import validate_timeout, validate_url
-
         if (api is None) == (not url):
             raise UsageError("--url and --api: expected exactly one of them (the api's URL, or the api as a service)")
         bound: dict[str, dagger.Service] = {}
         if api is not None:
             port = await (await api.ports())[0].port()
             bound, url = {SMOKE_TARGET: api}, f"http://{SMOKE_TARGET}:{port}"
-        target = validate_url(url), validate_timeout(timeout), validate_url(core_url, "--core-url") if core_url else ""
-        runner = DaggerRunner(self.source, services=bound)
-        step = plan_smoke(await self._project(), *target, run_id=runner.run_id, bound=tuple(bound))
-        result, files = outcome(step, await runner.run(step))
-        return summary_or_fail(finish(Report(verb="smoke", steps=[result], files=files)))
+        target = smoke.SmokeTarget(options.URL(url), options.TIMEOUT(timeout), options.CORE_URL(core_url))
+        session = Session(await self._project(), self._runner(bound), _say)
+        return summary_or_fail(await smoke.run_smoke_step(session, target, tuple(bound)))
 
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
+    @dagger_function(cache="never")
     @exits_2_on_bad_input
     async def serve(
         self,
@@ -398,103 +516,3 @@ class JessyCi:
             environment = config.parse_environment(text, env, project, file)
         specs = serve_specs(project, environment.service_env if environment else None)
         return self._runner().serve(specs, serve_proxy(project, specs, serve_ports(specs, environment, {})))
-
-    # --- coverage and benchmarks -------------------------------------------------------------------------------------
-
-    async def _coverage(self, component: list[str] | None, threshold: float | None) -> Report:
-        return await run_coverage(await self._project(), self._runner(), list(component or []), _log, threshold)
-
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @check
-    @exits_2_on_bad_input
-    async def coverage(self, component: ComponentsArg = None, threshold: ThresholdArg = None) -> str:
-        """Line coverage of Rust (cargo-llvm-cov) and Go components, unit and integration tests; fails naming every
-        component (and the total) under the threshold."""
-        return summary_or_fail(await self._coverage(component, threshold))
-
-    @function(cache="session")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @exits_2_on_bad_input
-    async def coverage_reports(
-        self, component: ComponentsArg = None, threshold: ThresholdArg = None
-    ) -> dagger.Directory:
-        """coverage/{lcov.info,cobertura.xml,html/} and per component, junit/, logs/, summary.md; also on failure."""
-        return reports_directory(await self._coverage(component, threshold))
-
-    async def _bench(
-        self,
-        component: list[str] | None,
-        baseline: dagger.File | None,
-        baseline_source: dagger.Directory | None,
-        max_regression: float | None,
-        settings: BenchSettings,
-        commit: str,
-    ) -> Report:
-        project = await self._project()
-        loaded = None if baseline is None else load_baseline(await baseline.contents(), "--baseline")
-        run = await run_bench(
-            project,
-            self._runner(),
-            list(component or []),
-            _log,
-            settings=settings,
-            commit=commit,
-            baseline=loaded,
-            baseline_runner=None if baseline_source is None else DaggerRunner(baseline_source),
-            baseline_commit="baseline-source",
-            max_regression=max_regression,
-        )
-        return run.report
-
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @exits_2_on_bad_input
-    async def bench(
-        self,
-        component: ComponentsArg = None,
-        baseline: BaselineArg = None,
-        baseline_source: BaselineSourceArg = None,
-        max_regression: MaxRegressionArg = None,
-        commit: CommitArg = "",
-        count: CountArg = _BENCH.count,
-        time_: TimeArg = _BENCH.seconds,
-        filter_: FilterArg = "",
-    ) -> str:
-        """criterion and go test -bench; with a baseline, a verdict per benchmark (bench/compare.md) and a failure
-        for every significant regression over the maximum."""
-        settings = BenchSettings(count, time_, filter_)
-        return summary_or_fail(
-            await self._bench(component, baseline, baseline_source, max_regression, settings, commit)
-        )
-
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @exits_2_on_bad_input
-    async def bench_reports(
-        self,
-        component: ComponentsArg = None,
-        baseline: BaselineArg = None,
-        baseline_source: BaselineSourceArg = None,
-        max_regression: MaxRegressionArg = None,
-        commit: CommitArg = "",
-        count: CountArg = _BENCH.count,
-        time_: TimeArg = _BENCH.seconds,
-        filter_: FilterArg = "",
-    ) -> dagger.Directory:
-        """bench/<component>.json (the samples, a baseline file), bench/compare.md, logs/, summary.md; also on
-        failure."""
-        settings = BenchSettings(count, time_, filter_)
-        report = await self._bench(component, baseline, baseline_source, max_regression, settings, commit)
-        return reports_directory(report)
-
-    @function(cache="never")  # pyright: ignore[reportCallIssue, reportUntypedFunctionDecorator]
-    @check
-    @exits_2_on_bad_input
-    async def bench_regression(
-        self,
-        baseline: BaselineArg = None,
-        baseline_source: BaselineSourceArg = None,
-        max_regression: MaxRegressionArg = None,
-    ) -> str:
-        """The benchmark regression gate: only with a baseline (a file or another tree, e.g. from .env); without one
-        it passes at once and runs nothing."""
-        if baseline is None and baseline_source is None:
-            return "No baseline given (baseline or baseline-source): no benchmark ran, nothing to gate.\n"
-        return summary_or_fail(await self._bench(None, baseline, baseline_source, max_regression, _BENCH, ""))

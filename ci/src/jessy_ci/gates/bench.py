@@ -342,17 +342,6 @@ def compare_benchmarks(
     )
 
 
-def validate_max_regression(raw: str) -> float:
-    """``--max-regression`` as a percentage, 0 or more; UsageError otherwise (not a number, NaN, infinite, < 0)."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"--max-regression {raw!r}: expected a number of percent, 0 or more")
-    return value
-
-
 # --- Markdown --------------------------------------------------------------------------------------------------------
 
 

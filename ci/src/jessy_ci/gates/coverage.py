@@ -16,8 +16,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from jessy_ci.errors import UsageError
-
 
 @dataclass(frozen=True)
 class FileCoverage:
@@ -389,14 +387,3 @@ def gate(per_component: dict[str, Coverage], threshold: float) -> list[str]:
         elif not _meets(cov, threshold):
             failures.append(f"coverage {name}: {_fmt_pct(pct)}% < threshold {threshold:g}%")
     return failures
-
-
-def validate_threshold(raw: str) -> float:
-    """``--threshold`` as a percentage from 0 to 100; UsageError otherwise (not a number, NaN, out of range)."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= 100:  # NaN fails every comparison
-        raise UsageError(f"--threshold {raw!r}: expected a number from 0 to 100")
-    return value

@@ -14,24 +14,25 @@ Reports: ``bench/<component>.json`` (this run's samples, in the baseline format)
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from jessy_ci.config import Project
+import anyio
+
 from jessy_ci.errors import UsageError
 from jessy_ci.gates import bench
 from jessy_ci.gates.bench import Baseline, Benchmark, Row
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner, RunResult
+from jessy_ci.session import Say, Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import VERSION_FILE, BenchSettings, rust
-from jessy_ci.verbs.execute import Notify, finish, run_steps
+from jessy_ci.verbs.execute import finish, run_steps
 from jessy_ci.verbs.plan import plan_bench
 
 RUN_ENV = "JESSY_CI_BENCH_RUN"
-MIN_COUNT = 5  # the comparison needs at least 5 samples a side (gates.bench.compare_benchmarks' min_samples)
 _ORDER = ("faster", "slower", "no significant change", "inconclusive")
 
 
@@ -43,20 +44,6 @@ class BenchRun:
     report: Report
     current: Baseline
     complete: bool
-
-
-def check_settings(settings: BenchSettings) -> BenchSettings:
-    """UsageError for a count under 5, a measurement time that is not a positive number of seconds."""
-    if not MIN_COUNT <= settings.count <= 1000:
-        raise UsageError(f"--count {settings.count}: expected a whole number from {MIN_COUNT} to 1000")
-    if not (math.isfinite(settings.seconds) and 0 < settings.seconds <= 3600):
-        raise UsageError(f"--time {settings.seconds:g}: expected a number of seconds above 0, at most 3600")
-    return settings
-
-
-def check_max_regression(value: float) -> float:
-    """A maximum regression given as a number (the Dagger function's argument) checked like ``--max-regression``."""
-    return bench.validate_max_regression(repr(value))
 
 
 def read_benchmarks(step: Step, result: RunResult) -> list[Benchmark]:
@@ -95,10 +82,10 @@ class _Side:
         return Baseline(commit, dict(self.toolchains), chosen)
 
 
-async def _measure(step: Step, runner: Runner, notify: Notify, report: Report, side: _Side, filtered: bool) -> int:
+async def _measure(step: Step, runner: Runner, say: Say, report: Report, side: _Side, filtered: bool) -> int:
     """Run one bench step, add its result to the report and its benchmarks to ``side``; its index in the report."""
     results: dict[str, RunResult] = {}
-    done = await run_steps(report.verb, [step], runner, notify, lambda s, r: results.__setitem__(s.name, r))
+    done = await run_steps(report.verb, [step], runner, say, lambda s, r: results.__setitem__(s.name, r))
     report.steps += done.steps
     report.files.update(done.files)
     index = len(report.steps) - 1
@@ -122,10 +109,8 @@ async def _measure(step: Step, runner: Runner, notify: Notify, report: Report, s
 
 
 async def run_bench(
-    project: Project,
-    runner: Runner,
+    session: Session,
     components: list[str],
-    notify: Notify,
     *,
     settings: BenchSettings | None = None,
     commit: str = "",
@@ -133,15 +118,17 @@ async def run_bench(
     baseline_runner: Runner | None = None,
     baseline_commit: str = "",
     max_regression: float | None = None,
+    save: Path | None = None,
 ) -> BenchRun:
     """Benchmarks of the selected components (default: every Rust and Go component), compared with ``baseline`` or
     with what ``baseline_runner`` (another source tree, at ``baseline_commit``) measures; a benchmark fails when it
     is significantly slower by more than ``max_regression`` percent (default: ``[thresholds] max_regression``)."""
-    limit = project.thresholds.max_regression if max_regression is None else check_max_regression(max_regression)
-    settings = check_settings(settings or BenchSettings())
+    project, runner, say = session.project, session.runner, session.say
+    limit = project.thresholds.max_regression if max_regression is None else max_regression
+    settings = settings or BenchSettings()
     if baseline is not None and baseline_runner is not None:
         raise UsageError("--baseline and --baseline-ref: expected one of them, not both")
-    selected = project.select(components)
+    selected = session.components(components)
     steps = plan_bench(project, selected, settings)
     if not steps:
         names = " ".join(components)
@@ -154,8 +141,8 @@ async def run_bench(
     for step in steps:  # one at a time, the baseline's right before the current tree's
         if baseline_runner is not None:
             base_step = replace(step, name=f"{step.component}:bench-baseline", kind="bench-baseline")
-            await _measure(base_step, baseline_runner, notify, report, before, bool(settings.filter))
-        index[step.component] = await _measure(step, runner, notify, report, now, bool(settings.filter))
+            await _measure(base_step, baseline_runner, say, report, before, bool(settings.filter))
+        index[step.component] = await _measure(step, runner, say, report, now, bool(settings.filter))
     for step in steps:
         name = step.component
         report.files[f"bench/{name}.json"] = bench.dump_baseline(now.baseline(commit, name)).encode()
@@ -180,4 +167,11 @@ async def run_bench(
             f"fails when significantly slower by more than {limit:g}% (bench/compare.md)"
         )
     complete = all(report.steps[i].status == "passed" for i in index.values())
+    if save is not None:  # a baseline of a partial run would mislead
+        if complete:
+            await anyio.Path(save).parent.mkdir(parents=True, exist_ok=True)
+            await anyio.Path(save).write_text(bench.dump_baseline(now.baseline(commit)), encoding="utf-8")
+            report.notes.append(f"baseline saved to {save}")
+        else:
+            report.gate_failures.append(f"--save {save}: not written, a benchmark step failed")
     return BenchRun(finish(report), now.baseline(commit), complete)

@@ -12,15 +12,16 @@ from jessy_ci.gates import release
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
+from jessy_ci.session import Say, Session
 from jessy_ci.steps import RELEASE_SIZE_FILE, Step
 from jessy_ci.toolchains import python
-from jessy_ci.verbs.execute import Notify, finish, run_steps
+from jessy_ci.verbs.execute import finish, run_steps
 from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_specs
 
 HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
 
 
-async def measure(report: Report, images: ImageBackend, components: list[Component], notify: Notify) -> dict[str, int]:
+async def measure(report: Report, images: ImageBackend, components: list[Component], say: Say) -> dict[str, int]:
     """The size of every built image (largest platform tarball) and the size gate over the budgets."""
     sizes: dict[str, int] = {}
     budgets: dict[str, float] = {}
@@ -33,7 +34,7 @@ async def measure(report: Report, images: ImageBackend, components: list[Compone
             report.gate_failures.append(f"image {name}: could not measure its size: {e}")
             return
         report.add_metric(f"{c.name}:image", "size", release.format_size(sizes[name]))
-        notify(f"image {name}: {release.format_size(sizes[name])}")
+        say(f"image {name}: {release.format_size(sizes[name])}")
 
     async with anyio.create_task_group() as tg:
         for c in components:
@@ -46,7 +47,7 @@ async def measure(report: Report, images: ImageBackend, components: list[Compone
     return ordered
 
 
-async def boot(report: Report, images: ImageBackend, project: Project, built: list[Component], notify: Notify) -> None:
+async def boot(report: Report, images: ImageBackend, project: Project, built: list[Component], say: Say) -> None:
     """Every built image that runs as a service is started the way production runs it, with the images it needs,
     and its health endpoint must answer with the expected status (``<component>:boot``). A service that needs an
     image this run did not build is left out, with a note."""
@@ -57,7 +58,7 @@ async def boot(report: Report, images: ImageBackend, project: Project, built: li
     if not bootable:
         return
     started = time.monotonic()
-    notify(f"▶ boot: {', '.join(s.name for s in bootable)}")
+    say(f"▶ boot: {', '.join(s.name for s in bootable)}")
     try:
         answers = await images.boot(bootable, project.components, project.images.resolve(python.IMAGE))
         problem = ""
@@ -73,13 +74,13 @@ async def boot(report: Report, images: ImageBackend, project: Project, built: li
         report.steps.append(
             StepResult(f"{spec.name}:boot", spec.component, "boot", result, time.monotonic() - started, detail)
         )
-        notify(f"{'✔' if ok else '✘'} {spec.name}:boot: {detail}")
+        say(f"{'✔' if ok else '✘'} {spec.name}:boot: {detail}")
 
 
-async def build_image(report: Report, images: ImageBackend, component: Component, notify: Notify) -> bool:
+async def build_image(report: Report, images: ImageBackend, component: Component, say: Say) -> bool:
     """Build every platform of one image; a failure is a failed step. True when built."""
     started = time.monotonic()
-    notify(f"▶ {component.name}:image ({', '.join(images.platforms)})")
+    say(f"▶ {component.name}:image ({', '.join(images.platforms)})")
     try:
         await images.build(component)
     except Exception as e:
@@ -87,23 +88,21 @@ async def build_image(report: Report, images: ImageBackend, component: Component
         report.steps.append(
             StepResult(f"{component.name}:image", component.name, "image", "failed", time.monotonic() - started, detail)
         )
-        notify(f"✘ {component.name}:image: {detail}")
+        say(f"✘ {component.name}:image: {detail}")
         return False
     report.steps.append(
         StepResult(f"{component.name}:image", component.name, "image", "passed", time.monotonic() - started)
     )
-    notify(f"✔ {component.name}:image")
+    say(f"✔ {component.name}:image")
     return True
 
 
-async def build_images(
-    report: Report, images: ImageBackend, components: list[Component], notify: Notify
-) -> list[Component]:
+async def build_images(report: Report, images: ImageBackend, components: list[Component], say: Say) -> list[Component]:
     """Build every image concurrently; the components whose image was built, in config order."""
     built: set[str] = set()
 
     async def one(c: Component) -> None:
-        if await build_image(report, images, c, notify):
+        if await build_image(report, images, c, say):
             built.add(c.name)
 
     async with anyio.create_task_group() as tg:
@@ -114,7 +113,7 @@ async def build_images(
     return [c for c in components if c.name in built]
 
 
-async def _host_build(project: Project, runner: Runner, selected: list[Component], notify: Notify) -> Report:
+async def _host_build(project: Project, runner: Runner, selected: list[Component], say: Say) -> Report:
     sizes: dict[str, str] = {}
 
     def keep(step: Step, result: RunResult) -> None:
@@ -122,26 +121,26 @@ async def _host_build(project: Project, runner: Runner, selected: list[Component
         if raw.isdigit():
             sizes[step.name] = release.format_size(int(raw))
 
-    report = await run_steps("build", plan_release_builds(project, selected), runner, notify, on_result=keep)
+    report = await run_steps("build", plan_release_builds(project, selected), runner, say, on_result=keep)
     for name, size in sizes.items():
         report.add_metric(name, "binary", size)
-        notify(f"{name}: release binary {size}")
+        say(f"{name}: release binary {size}")
     report.notes.append(HOST_NOTE)
     return report
 
 
-async def run_build(
-    project: Project, runner: Runner, components: list[str], notify: Notify, *, images: ImageBackend | None
-) -> Report:
-    """Dagger (``images``): production images for every platform, then the size gate. Host: release binaries."""
-    selected = image_components(project.select(components))
+async def run_build(session: Session, components: list[str]) -> Report:
+    """With the session's image backend (Dagger): production images for every platform, the size gate, a boot of
+    each. Without one (host): release binaries."""
+    project, images, say = session.project, session.images, session.say
+    selected = image_components(session.components(components))
     if images is None:
-        notify(HOST_NOTE)
-        return finish(await _host_build(project, runner, selected, notify))
+        say(HOST_NOTE)
+        return finish(await _host_build(project, session.runner, selected, say))
     started = time.monotonic()
     report = Report(verb="build")
-    built = await build_images(report, images, selected, notify)
-    await measure(report, images, built, notify)
-    await boot(report, images, project, built, notify)
+    built = await build_images(report, images, selected, say)
+    await measure(report, images, built, say)
+    await boot(report, images, project, built, say)
     report.notes.append(f"{len(built)} image(s) for {', '.join(images.platforms)} in {time.monotonic() - started:.0f}s")
     return finish(report)

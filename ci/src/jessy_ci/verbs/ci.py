@@ -8,14 +8,13 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
-from jessy_ci.config import Project
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.bench import Baseline
 from jessy_ci.report import Report
-from jessy_ci.runners import Runner
+from jessy_ci.session import Session
 from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.coverage import measurable, run_coverage
-from jessy_ci.verbs.execute import Notify, finish
+from jessy_ci.verbs.execute import finish
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
 
@@ -53,31 +52,26 @@ async def run_parts(verb: str, parts: Sequence[tuple[str, Part]], components: li
 
 
 def default_parts(
-    project: Project,
-    runner: Runner,
-    notify: Notify,
-    *,
-    threshold: float | None = None,
-    baseline: Baseline | None = None,
+    session: Session, *, threshold: float | None = None, baseline: Baseline | None = None
 ) -> list[tuple[str, Part]]:
     """lint, test and the coverage gate; the benchmark gate when a baseline is given. Callers append the parts that
     need an engine (build, scan)."""
 
     async def coverage(components: list[str]) -> Report:
-        measured = measurable(project, components)
+        measured = measurable(session.project, components)
         if measured is None:
             return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
-        return await run_coverage(project, runner, measured, notify, threshold)
+        return await run_coverage(session, measured, threshold)
 
     async def bench(components: list[str]) -> Report:
-        measured = measurable(project, components)
+        measured = measurable(session.project, components)
         if measured is None:
             return Report(verb="bench", notes=["bench: no Rust or Go component selected"])
-        return (await run_bench(project, runner, measured, notify, baseline=baseline)).report
+        return (await run_bench(session, measured, baseline=baseline)).report
 
     parts: list[tuple[str, Part]] = [
-        ("lint", lambda components: run_lint(project, runner, components, notify)),
-        ("test", lambda components: run_tests(project, runner, components, notify)),
+        ("lint", lambda components: run_lint(session, components)),
+        ("test", lambda components: run_tests(session, components)),
         ("coverage", coverage),
     ]
     if baseline is not None:
@@ -86,15 +80,13 @@ def default_parts(
 
 
 async def run_ci(
-    project: Project,
-    runner: Runner,
+    session: Session,
     components: list[str],
-    notify: Notify,
     extra: Sequence[tuple[str, Part]] = (),
     *,
     threshold: float | None = None,
     baseline: Baseline | None = None,
 ) -> Report:
-    project.select(components)  # an unknown component is bad input before anything runs
-    parts = default_parts(project, runner, notify, threshold=threshold, baseline=baseline)
+    session.components(components)  # an unknown component is bad input before anything runs
+    parts = default_parts(session, threshold=threshold, baseline=baseline)
     return await run_parts("ci", [*parts, *extra], components)

@@ -16,16 +16,12 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates import coverage
 from jessy_ci.gates.coverage import Coverage
 from jessy_ci.report import Report
-from jessy_ci.runners import Runner, RunResult
+from jessy_ci.runners import RunResult
+from jessy_ci.session import Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import go, rust
-from jessy_ci.verbs.execute import Notify, finish, run_steps
+from jessy_ci.verbs.execute import finish, run_steps
 from jessy_ci.verbs.plan import plan_coverage
-
-
-def check_threshold(value: float) -> float:
-    """A threshold given as a number (the Dagger function's argument) checked like ``--threshold``."""
-    return coverage.validate_threshold(repr(value))
 
 
 def repo_relative(cov: Coverage, component_path: str) -> Coverage:
@@ -73,21 +69,17 @@ def measurable(project: Project, components: list[str]) -> list[str] | None:
     return names or None
 
 
-async def run_coverage(
-    project: Project,
-    runner: Runner,
-    components: list[str],
-    notify: Notify,
-    threshold: float | None = None,
-) -> Report:
+async def run_coverage(session: Session, components: list[str], threshold: float | None = None) -> Report:
     """Coverage of the selected components (default: every Rust and Go component; Python components have none),
-    gated on ``threshold`` percent (default: ``[thresholds] coverage`` of jessy-ci.toml)."""
-    limit = project.thresholds.coverage if threshold is None else check_threshold(threshold)
-    steps = plan_coverage(project, project.select(components))
+    gated on ``threshold`` percent (checked by the option; default: ``[thresholds] coverage`` of jessy-ci.toml)."""
+    project = session.project
+    limit = project.thresholds.coverage if threshold is None else threshold
+    steps = plan_coverage(project, session.components(components))
     if not steps:
         raise UsageError(f"--component {' '.join(components)}: no coverage for these; expected a rust or go component")
     results: dict[str, RunResult] = {}
-    report = await run_steps("coverage", steps, runner, notify, lambda s, r: results.__setitem__(s.name, r))
+    record = results.__setitem__
+    report = await run_steps("coverage", steps, session.runner, session.say, lambda s, r: record(s.name, r))
     per_component: dict[str, Coverage] = {}
     for step in steps:
         try:

@@ -13,9 +13,8 @@ import anyio
 from jessy_ci.gates import junit, summary
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
+from jessy_ci.session import Say
 from jessy_ci.steps import JunitSource, Step
-
-Notify = Callable[[str], None]
 
 
 def _last_line(text: str) -> str:
@@ -82,7 +81,7 @@ async def run_steps(
     verb: str,
     steps: list[Step],
     runner: Runner,
-    notify: Notify,
+    say: Say,
     on_result: Callable[[Step, RunResult], None] | None = None,
 ) -> Report:
     """Every step concurrently; the Report lists them in plan order. ``on_result`` sees each step's raw result
@@ -90,7 +89,7 @@ async def run_steps(
     results: dict[int, tuple[StepResult, dict[str, bytes]]] = {}
 
     async def one(index: int, step: Step) -> None:
-        notify(f"▶ {step.name}")
+        say(f"▶ {step.name}")
         started = time.monotonic()
         try:
             result = await runner.run(step)
@@ -100,7 +99,7 @@ async def run_steps(
         if on_result is not None:
             on_result(step, result)
         r = results[index][0]
-        notify(f"{'✔' if r.status == 'passed' else '✘'} {step.name}: {r.status} in {r.seconds:.1f}s {r.detail}")
+        say(f"{'✔' if r.status == 'passed' else '✘'} {step.name}: {r.status} in {r.seconds:.1f}s {r.detail}")
 
     async with anyio.create_task_group() as tg:
         for index, step in enumerate(steps):
@@ -111,6 +110,10 @@ async def run_steps(
         report.steps.append(step_result)
         report.files.update(files)
     return report
+
+
+read_verdict = summary.read_verdict
+VERDICT_FILE = summary.VERDICT_FILE
 
 
 def finish(report: Report) -> Report:

@@ -7,7 +7,9 @@ from dataclasses import replace
 
 from jessy_ci.config import Component, Project, Service
 from jessy_ci.steps import Proxy, ServiceSpec, Step
-from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, proxy, repo, rust, trivy
+from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, proxy, python, repo, rust, trivy
+
+UTILITY_IMAGE = python.IMAGE  # small helper containers: the boot probe, the bad-input reporter of the module
 
 
 def _with_project_env(step: Step, project: Project) -> Step:

@@ -19,8 +19,9 @@ from jessy_ci.gates import release
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
 from jessy_ci.runners.images import ImageBackend
+from jessy_ci.session import Session
 from jessy_ci.verbs.build import boot, build_images, measure
-from jessy_ci.verbs.execute import Notify, finish
+from jessy_ci.verbs.execute import finish
 from jessy_ci.verbs.plan import image_components
 from jessy_ci.verbs.scan import ScanOptions, scan_image
 from jessy_ci.verbs.test import run_tests
@@ -94,22 +95,16 @@ async def _push_all(
     return refs
 
 
-async def run_publish(
-    project: Project,
-    runner: Runner,
-    notify: Notify,
-    *,
-    images: ImageBackend,
-    plan: Release,
-    options: ScanOptions,
-    dry_run: bool,
-) -> Report:
-    components = image_components(project.select([]))
+async def run_publish(session: Session, plan: Release, options: ScanOptions, dry_run: bool) -> Report:
+    project, runner, images, say = session.project, session.runner, session.images, session.say
+    if images is None:
+        raise UsageError("publish needs a Dagger engine, not the host runner; expected --runner dagger with an engine")
+    components = image_components(session.components([]))
     report = Report(verb="publish-dry-run" if dry_run else "publish")
-    built = await build_images(report, images, components, notify)
-    report.absorb(await run_tests(project, runner, [], notify))
-    sizes = await measure(report, images, built, notify)
-    await boot(report, images, project, built, notify)
+    built = await build_images(report, images, components, say)
+    report.absorb(await run_tests(session, []))
+    sizes = await measure(report, images, built, say)
+    await boot(report, images, project, built, say)
     counts = await _scan_all(report, project, runner, images, built, options)
     refs: dict[str, list[str]] = {}
     if not report.passed:

@@ -20,13 +20,17 @@ from jessy_ci.gates import trivy as trivy_gate
 from jessy_ci.report import Report, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
+from jessy_ci.session import Say, Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import build_image
-from jessy_ci.verbs.execute import Notify, finish, outcome, run_steps
+from jessy_ci.verbs.execute import finish, outcome, run_steps
 from jessy_ci.verbs.plan import image_components, plan_image_scan, plan_source_scan
 
 SUMMARY = "scan/summary.md"
+IGNORE_FILE = trivy.IGNORE_FILE
+PREPARED_DB_INPUT = trivy.DB_INPUT  # the runner input a prepared Trivy DB is handed over as
+PREPARED_DB_FILES = trivy.DB_FILES
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def run_scan_reports(files: Mapping[str, bytes], options: ScanOptions) -> Report
     return finish(report)
 
 
-async def _source_scan(report: Report, project: Project, runner: Runner, notify: Notify, options: ScanOptions) -> None:
+async def _source_scan(report: Report, project: Project, runner: Runner, say: Say, options: ScanOptions) -> None:
     offline = runner.name == "host" and not options.prepared_db
     raw: dict[str, RunResult] = {}
 
@@ -111,7 +115,7 @@ async def _source_scan(report: Report, project: Project, runner: Runner, notify:
         raw[step.name] = result
 
     steps = plan_source_scan(project, runner.name == "host", options.prepared_db)
-    part = await run_steps("scan", steps, runner, notify, on_result=keep)
+    part = await run_steps("scan", steps, runner, say, on_result=keep)
     report.steps += part.steps
     report.files.update(part.files)
     if offline:
@@ -163,19 +167,12 @@ async def scan_image(
     return counts
 
 
-async def run_scan(
-    project: Project,
-    runner: Runner,
-    components: list[str],
-    notify: Notify,
-    *,
-    images: ImageBackend | None,
-    options: ScanOptions,
-) -> Report:
-    """The source scan (on any runner) and, with an image backend, every selected production image."""
-    selected = image_components(project.select(components))
+async def run_scan(session: Session, components: list[str], options: ScanOptions) -> Report:
+    """The source scan (on any runner) and, with the session's image backend, every selected production image."""
+    project, runner, images, say = session.project, session.runner, session.images, session.say
+    selected = image_components(session.components(components))
     report = Report(verb="scan")
-    await _source_scan(report, project, runner, notify, options)
+    await _source_scan(report, project, runner, say, options)
     if images is None:
         report.notes.append(
             "image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`"
@@ -183,7 +180,7 @@ async def run_scan(
         return finish(report)
 
     async def one(c: Component) -> None:
-        if await build_image(report, images, c, notify):
+        if await build_image(report, images, c, say):
             await scan_image(report, project, runner, images, c, options)
 
     async with anyio.create_task_group() as tg:

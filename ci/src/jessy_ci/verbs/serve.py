@@ -13,7 +13,7 @@ import shutil
 import signal
 import socket
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +23,11 @@ import anyio.abc
 from jessy_ci.config import Environment
 from jessy_ci.errors import UsageError
 from jessy_ci.runners import LOOPBACK, ServiceFailed, ServiceRunner
+from jessy_ci.session import Say
 from jessy_ci.steps import ServiceSpec
-from jessy_ci.verbs.execute import Notify
 
 # The CLI option that sets each component's port (the error messages name it).
 PORT_OPTIONS = {"jessy-core": "--core-port", "jessy-api": "--api-port"}
-Show = Callable[[str], None]
 
 
 def port_option(name: str) -> str:
@@ -98,17 +97,17 @@ class ServeRequest:
 
 
 async def _until_signal(
-    scope: anyio.CancelScope, notify: Notify, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    scope: anyio.CancelScope, say: Say, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         task_status.started()
         async for signum in signals:
-            notify(f"{signal.Signals(signum).name} received: stopping the services")
+            say(f"{signal.Signals(signum).name} received: stopping the services")
             scope.cancel()
             return
 
 
-async def run_serve(runner: ServiceRunner, request: ServeRequest, reports: Path, notify: Notify, show: Show) -> None:
+async def run_serve(runner: ServiceRunner, request: ServeRequest, reports: Path, say: Say, show: Say) -> None:
     """Build, initialise the volume, start and health-check every service, print one ``name: URL`` line each, then
     block until SIGINT/SIGTERM; every service is stopped and the temporary volume removed on every way out.
     ServiceFailed (a build, the volume init or a health check failed) ends it with the reason."""
@@ -121,7 +120,7 @@ async def run_serve(runner: ServiceRunner, request: ServeRequest, reports: Path,
     show(f"volume: {data}" + (" (temporary, removed on exit)" if request.data is None else ""))
     try:
         async with anyio.create_task_group() as tg:
-            await tg.start(_until_signal, tg.cancel_scope, notify)
+            await tg.start(_until_signal, tg.cancel_scope, say)
             try:
                 async with runner.services(request.specs, data, reports, request.ports) as urls:
                     for name, url in urls.items():
@@ -137,4 +136,4 @@ async def run_serve(runner: ServiceRunner, request: ServeRequest, reports: Path,
                 await anyio.to_thread.run_sync(shutil.rmtree, data, True)
     if failure:
         raise failure[0]
-    notify("stopped")
+    say("stopped")

@@ -12,37 +12,20 @@ import json
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
-from urllib.parse import urlsplit
 
 import anyio
 import httpx
 
-from jessy_ci.errors import UsageError
 from jessy_ci.report import Report, StepResult
-from jessy_ci.verbs.execute import Notify, finish
+from jessy_ci.session import Say, Session
+from jessy_ci.verbs.execute import finish, outcome
+from jessy_ci.verbs.plan import plan_smoke
 
-MAX_TIMEOUT = 3600.0
 _REQUEST_TIMEOUT = 5.0
-
-
-def validate_url(raw: str, option: str = "--url") -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise UsageError(f"{option} {raw!r}: expected an http(s) URL such as http://127.0.0.1:3000")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise UsageError(f"{option} {raw!r}: expected an http(s) URL with a valid port") from None
-    return raw.rstrip("/")
-
-
-def validate_timeout(raw: float) -> float:
-    if not 0 < raw <= MAX_TIMEOUT:
-        raise UsageError(f"--timeout {raw:g}: expected seconds, more than 0 and at most {MAX_TIMEOUT:g}")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -127,7 +110,7 @@ async def _cleanup(client: httpx.AsyncClient, target: SmokeTarget, scratch: str)
     return f"scratch layer {scratch} deleted (core answered {response.status_code})"
 
 
-async def run_smoke(target: SmokeTarget, notify: Notify) -> Report:
+async def run_smoke(target: SmokeTarget, say: Say) -> Report:
     """Every check in order, each retried until the deadline; a failed check ends the run (the next ones depend on
     it) and is listed with what was seen last."""
     report = Report(verb="smoke", notes=[f"target: {target.url} (timeout {target.timeout:g}s)"])
@@ -145,7 +128,7 @@ async def run_smoke(target: SmokeTarget, notify: Notify) -> Report:
                 f"smoke:{name}", "smoke", name, "passed" if ok else "failed", time.monotonic() - started, detail
             )
             report.steps.append(step)
-            notify(f"{'✔' if ok else '✘'} smoke {name}: {detail}")
+            say(f"{'✔' if ok else '✘'} smoke {name}: {detail}")
             wrote = wrote or name == "layer-round-trip"
             if not ok:
                 break
@@ -154,15 +137,24 @@ async def run_smoke(target: SmokeTarget, notify: Notify) -> Report:
     return finish(report)
 
 
-def _print(line: str) -> None:
+async def run_smoke_step(session: Session, target: SmokeTarget, bound: tuple[str, ...] = ()) -> Report:
+    """The same checks from a container of the session's runner (Dagger: reachable from the engine, or through the
+    services ``bound``, which the runner was given)."""
+    run_id = uuid.uuid4().hex[:12]  # every call measures anew: the engine never answers from its cache
+    step = plan_smoke(session.project, target.url, target.timeout, target.core_url or "", run_id, bound)
+    result, files = outcome(step, await session.runner.run(step))
+    return finish(Report(verb="smoke", steps=[result], files=files))
+
+
+def _say(line: str) -> None:
     print(line, flush=True)
 
 
 def _main(argv: list[str]) -> int:
-    """In a container: ``python -m jessy_ci.verbs.smoke URL TIMEOUT [CORE_URL]``; prints summary.md."""
-    url, timeout = validate_url(argv[0]), validate_timeout(float(argv[1]))
-    core = validate_url(argv[2], "--core-url") if len(argv) > 2 and argv[2] else None
-    report = anyio.run(run_smoke, SmokeTarget(url, timeout, core), _print)
+    """In a container: ``python -m jessy_ci.verbs.smoke URL TIMEOUT [CORE_URL]`` (checked by the caller's options);
+    prints summary.md."""
+    target = SmokeTarget(argv[0], float(argv[1]), argv[2] if len(argv) > 2 and argv[2] else None)
+    report = anyio.run(run_smoke, target, _say)
     print(report.files["summary.md"].decode())
     return 0 if report.passed else 1
 

@@ -1,0 +1,219 @@
+"""The everyday commands: lint, test, coverage, bench and ci (all of them at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from jessy_ci import options
+from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, app, flag, root, run, say
+from jessy_ci.errors import UsageError
+
+if TYPE_CHECKING:
+    from jessy_ci.changes import Selection
+    from jessy_ci.config import Project
+    from jessy_ci.report import Report
+    from jessy_ci.runners import Runner
+    from jessy_ci.session import Session
+
+SelectedVerb = Callable[["Session", list[str]], Awaitable["Report"]]
+
+ChangedSinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="REF",
+        help="Only the components with files changed since the merge base of REF (and those whose tests run "
+        "against them); changes to ci/, jessy-ci.toml, dockerfiles/ or features/ select everything.",
+        show_default=False,
+    ),
+]
+ThresholdOption = Annotated[str | None, flag(options.THRESHOLD)]
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        metavar="FILE",
+        help="A benchmark baseline (jessy-ci bench --save): compare with it (in ci: adds the benchmark gate).",
+        show_default=False,
+    ),
+]
+
+
+def _run_selected(
+    name: str,
+    runner: str | None,
+    reports: Path,
+    component: list[str] | None,
+    changed_since: str | None,
+    verb: SelectedVerb,
+) -> None:
+    """The verb on the named components, or on what --changed-since selects (git runs here, before any step; the
+    summary says why)."""
+    from jessy_ci.config import load
+    from jessy_ci.verbs.selected import run_selected
+
+    project = load(root())
+    names = options.COMPONENT(component)
+    options.components(project, names)
+    selection = _selection(project, changed_since, names)
+    run(
+        lambda session: run_selected(name, selection, names, lambda chosen: verb(session, chosen)),
+        runner=runner,
+        reports=reports,
+        project=project,
+    )
+
+
+def _selection(project: Project, changed_since: str | None, names: list[str]) -> Selection | None:
+    if changed_since is None:
+        return None
+    from jessy_ci.changes import select_changed
+    from jessy_ci.git import changed_paths
+
+    return select_changed(project, changed_paths(root(), changed_since, "--changed-since"), changed_since, names)
+
+
+@app.command()
+def lint(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
+) -> None:
+    """cargo fmt/clippy, gofmt/go vet, ruff, hadolint and the secret scan on every selected component."""
+    from jessy_ci.verbs.lint import run_lint
+
+    _run_selected("lint", runner, reports, component, changed_since, run_lint)
+
+
+@app.command()
+def test(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
+) -> None:
+    """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
+    from jessy_ci.verbs.test import run_tests
+
+    _run_selected("test", runner, reports, component, changed_since, run_tests)
+
+
+@app.command()
+def coverage(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    threshold: ThresholdOption = None,
+    changed_since: ChangedSinceOption = None,
+) -> None:
+    """Line coverage of Rust and Go components (unit + integration tests): lcov, Cobertura, HTML; threshold gate."""
+    from jessy_ci.report import Report
+    from jessy_ci.verbs.coverage import measurable, run_coverage
+
+    limit = options.THRESHOLD(threshold)
+
+    async def verb(session: Session, chosen: list[str]) -> Report:
+        if changed_since is not None and chosen:  # a changed-only selection may hold components without coverage
+            measured = measurable(session.project, chosen)
+            if measured is None:
+                return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
+            chosen = measured
+        return await run_coverage(session, chosen, limit)
+
+    _run_selected("coverage", runner, reports, component, changed_since, verb)
+
+
+@app.command()
+def ci(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    changed_since: ChangedSinceOption = None,
+    threshold: ThresholdOption = None,
+    baseline: BaselineOption = None,
+) -> None:
+    """Every check at once: lint, test, the coverage gate (and the benchmark gate with --baseline), concurrently."""
+    from jessy_ci.verbs.ci import run_ci
+
+    limit = options.THRESHOLD(threshold)
+    loaded = None if baseline is None else options.baseline_file(baseline)
+    _run_selected(
+        "ci",
+        runner,
+        reports,
+        component,
+        changed_since,
+        lambda session, chosen: run_ci(session, chosen, threshold=limit, baseline=loaded),
+    )
+
+
+@app.command()
+def bench(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    baseline: BaselineOption = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-ref",
+            metavar="REF",
+            help="Measure the baseline in this run at REF (e.g. the merge base), in a git worktree, right before "
+            "the current tree, on the same machine.",
+            show_default=False,
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="FILE", help="Write this run's samples as a baseline file.", show_default=False),
+    ] = None,
+    max_regression: Annotated[str | None, flag(options.MAX_REGRESSION)] = None,
+    count: Annotated[int, flag(options.COUNT)] = options.BENCH.count,
+    seconds: Annotated[float, flag(options.TIME)] = options.BENCH.seconds,
+    bench_filter: Annotated[str, flag(options.FILTER)] = "",
+) -> None:
+    """criterion and go test -bench samples; with a baseline, a verdict per benchmark and the regression gate."""
+    from jessy_ci.git import head_commit, resolve_commit, worktree
+    from jessy_ci.runners.worktree import runner_at
+    from jessy_ci.verbs.bench import run_bench
+
+    if baseline is not None and baseline_ref is not None:
+        raise UsageError("--baseline and --baseline-ref: expected one of them, not both")
+    here = root()
+    settings = options.bench_settings(count, seconds, bench_filter)
+    limit = options.MAX_REGRESSION(max_regression)
+    loaded = None if baseline is None else options.baseline_file(baseline)
+    base_commit = resolve_commit(here, baseline_ref, "--baseline-ref") if baseline_ref is not None else ""
+    try:
+        commit = head_commit(here)
+    except UsageError:  # not a git checkout: the samples are still worth saving
+        commit = ""
+    names = options.COMPONENT(component)
+
+    async def verb(session: Session) -> Report:
+        async def measure(baseline_runner: Runner | None) -> Report:
+            run = await run_bench(
+                session,
+                names,
+                settings=settings,
+                commit=commit,
+                baseline=loaded,
+                baseline_runner=baseline_runner,
+                baseline_commit=base_commit,
+                max_regression=limit,
+                save=save,
+            )
+            return run.report
+
+        if baseline_ref is None:
+            return await measure(None)
+        async with worktree(here, base_commit) as tree:
+            say(f"baseline: {baseline_ref} ({base_commit[:12]}) checked out in {tree}")
+            return await measure(runner_at(session.runner, here, tree))
+
+    run(verb, runner=runner, reports=reports)

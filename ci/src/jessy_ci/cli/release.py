@@ -1,0 +1,241 @@
+"""The release commands: build (images and their budgets), scan (Trivy and its gate), publish (never half done)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from jessy_ci import options
+from jessy_ci.cli import (
+    ComponentOption,
+    Images,
+    ReportsOption,
+    RunnerOption,
+    app,
+    choose_runner,
+    flag,
+    root,
+    run,
+    show,
+)
+from jessy_ci.errors import UsageError
+
+if TYPE_CHECKING:
+    from jessy_ci.config import Project
+    from jessy_ci.runners import Runner
+    from jessy_ci.runners.images import ImageBackend
+    from jessy_ci.verbs.scan import ScanOptions
+
+# The secret providers `dagger call` accepts for a Secret argument (REFERENCE §5).
+_SECRET_REF = re.compile(r"(env|file|cmd|op|vault|gcp|aws\+sm)://.+")
+
+PlatformOption = Annotated[list[str] | None, flag(options.PLATFORM)]
+SeverityOption = Annotated[str | None, flag(options.SEVERITY)]
+IgnoreUnfixedOption = Annotated[bool, typer.Option(options.IGNORE_UNFIXED.flag, help=options.IGNORE_UNFIXED.help)]
+IgnoreFileOption = Annotated[
+    Path | None,
+    typer.Option("--ignore-file", metavar="FILE", help="Trivy ignore file. Default: .trivyignore of the repository."),
+]
+TrivyDbOption = Annotated[Path | None, flag(options.TRIVY_DB)]
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def scan_gate(
+    project: Project,
+    here: Path,
+    severity: str | None,
+    ignore_unfixed: bool,
+    ignore_file: Path | None,
+    prepared_db: bool = False,
+) -> ScanOptions:
+    """The gate's options; the ignore file is ``--ignore-file`` or the repository's ``.trivyignore`` when present."""
+    from jessy_ci.verbs.scan import IGNORE_FILE, scan_options
+
+    path = ignore_file if ignore_file is not None else here / IGNORE_FILE
+    text: str | None = None
+    if ignore_file is not None or path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"--ignore-file {path}: cannot read: {e.strerror}; expected a .trivyignore file") from None
+    return scan_options(project, severity, ignore_unfixed, text, str(path), prepared_db)
+
+
+def prepared_db(folder: Path | None) -> dict[str, Path]:
+    """``--trivy-db DIR`` as the runner input ``trivy-db``; a folder without a Trivy DB is bad input."""
+    from jessy_ci.verbs.scan import PREPARED_DB_FILES, PREPARED_DB_INPUT
+
+    if folder is None:
+        return {}
+    missing = [name for name in PREPARED_DB_FILES if not (folder / name).is_file()]
+    if missing:
+        raise UsageError(
+            f"--trivy-db {folder}: no {missing[0]} in it; expected a Trivy cache folder holding "
+            f"{' and '.join(PREPARED_DB_FILES)}"
+        )
+    return {PREPARED_DB_INPUT: folder.resolve()}
+
+
+def secret_reference(raw: str | None) -> str | None:
+    if raw is not None and not _SECRET_REF.fullmatch(raw):
+        raise UsageError(
+            "--password: not a secret reference (its value is not shown); expected env://VAR or file://PATH, "
+            "never the password itself"
+        )
+    return raw
+
+
+def image_backend(
+    *,
+    version: str,
+    commit: str,
+    platforms: tuple[str, ...] | None,
+    registry: str = "",
+    username: str = "",
+    password: str | None = None,
+) -> Images:
+    """How to make the image backend of a runner: the Dagger runner's (labels, credentials as a Dagger secret);
+    none on the host runner."""
+
+    def make(runner: Runner, project: Project) -> ImageBackend | None:
+        from jessy_ci.runners.dagger import DaggerRunner
+
+        if not isinstance(runner, DaggerRunner):
+            return None
+        from dagger import dag
+
+        from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
+
+        auth = RegistryAuth(registry, username, dag.secret(password)) if password is not None else None
+        labels = oci_labels(project.source_url, commit, version, now())
+        return DaggerImages(
+            runner, version=version, labels=labels, images=project.images, platforms=platforms, auth=auth
+        )
+
+    return make
+
+
+def read_reports(paths: list[Path]) -> dict[str, bytes]:
+    """``--from-report`` files, named by their file name without extension (unique names are kept apart)."""
+    files: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise UsageError(f"--from-report {path}: cannot read: {e.strerror}; expected a Trivy JSON report") from None
+        name = path.stem
+        files[name if name not in files else str(path)] = data
+    return files
+
+
+@app.command()
+def build(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    platform: PlatformOption = None,
+) -> None:
+    """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
+    from jessy_ci.git import head_commit
+    from jessy_ci.verbs.build import run_build
+
+    images = image_backend(version="dev", commit=head_commit(root()), platforms=options.PLATFORM(platform))
+    names = options.COMPONENT(component)
+    run(lambda session: run_build(session, names), runner=runner, reports=reports, images=images)
+
+
+@app.command()
+def scan(
+    runner: RunnerOption = None,
+    component: ComponentOption = None,
+    reports: ReportsOption = Path("reports"),
+    severity: SeverityOption = None,
+    ignore_unfixed: IgnoreUnfixedOption = False,
+    ignore_file: IgnoreFileOption = None,
+    trivy_db: TrivyDbOption = None,
+    platform: PlatformOption = None,
+    from_report: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from-report", metavar="FILE", help="Gate existing Trivy JSON reports instead of scanning (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
+    from jessy_ci.config import load
+    from jessy_ci.git import head_commit
+    from jessy_ci.verbs.scan import run_scan, run_scan_reports
+
+    here = root()
+    project = load(here)
+    inputs = prepared_db(trivy_db)
+    gate = scan_gate(project, here, severity, ignore_unfixed, ignore_file, bool(inputs))
+    if from_report:
+        show(run_scan_reports(read_reports(from_report), gate), reports)
+        return
+    images = image_backend(version="dev", commit=head_commit(here), platforms=options.PLATFORM(platform))
+    names = options.COMPONENT(component)
+    run(
+        lambda session: run_scan(session, names, gate),
+        runner=runner,
+        reports=reports,
+        inputs=inputs,
+        images=images,
+        project=project,
+    )
+
+
+@app.command()
+def publish(
+    tag: Annotated[str, flag(options.TAG)],
+    registry: Annotated[str | None, flag(options.REGISTRY)] = None,
+    username: Annotated[str | None, flag(options.USERNAME)] = None,
+    password: Annotated[str | None, typer.Option("--password", metavar="SECRET", help=options.PASSWORD.help)] = None,
+    dry_run: Annotated[bool, typer.Option(options.DRY_RUN.flag, help=options.DRY_RUN.help)] = False,
+    runner: RunnerOption = None,
+    reports: ReportsOption = Path("reports"),
+    severity: SeverityOption = None,
+    ignore_unfixed: IgnoreUnfixedOption = False,
+    ignore_file: IgnoreFileOption = None,
+    trivy_db: TrivyDbOption = None,
+    platform: PlatformOption = None,
+) -> None:
+    """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
+    from jessy_ci.config import load
+    from jessy_ci.git import head_commit
+    from jessy_ci.verbs.publish import check_credentials, prepare, run_publish
+
+    here = root()
+    project = load(here)
+    plan = prepare(project, tag, head_commit(here), registry)
+    inputs = prepared_db(trivy_db)
+    chosen = options.PLATFORM(platform)
+    gate = scan_gate(project, here, severity, ignore_unfixed, ignore_file, bool(inputs))
+    secret = secret_reference(password)
+    user = username or project.registry.username
+    check_credentials(user, secret is not None)
+    if choose_runner(runner) != "dagger":
+        raise UsageError("publish needs a Dagger engine, not the host runner; expected --runner dagger with an engine")
+    images = image_backend(
+        version=plan.tag.version,
+        commit=plan.commit,
+        platforms=chosen,
+        registry=plan.registry,
+        username=user,
+        password=secret,
+    )
+    run(
+        lambda session: run_publish(session, plan, gate, dry_run),
+        runner="dagger",
+        reports=reports,
+        inputs=inputs,
+        images=images,
+        project=project,
+    )
