@@ -54,8 +54,10 @@ def test_test_passes_with_per_test_junit_for_every_component_and_kind(tmp_path: 
         root = ET.parse(tmp_path / "junit" / f"{name}.xml").getroot()
         assert int(root.get("tests", "0")) > 0, name
         assert root.get("failures") == "0", name
-    # step output is streamed with the step name as prefix, and services are stopped afterwards
-    assert "[jessy-api:integration]" in done.stdout
+    # step output is streamed with the step name as prefix (one line per package, never raw go test -json), and
+    # services are stopped afterwards
+    assert "[jessy-api:integration] ok   github.com/jessy-ci/jessy-api/internal/api" in done.stdout
+    assert '{"Time"' not in done.stdout and '"Action"' not in done.stdout
     assert "[jessy-core] stopped" in done.stdout
     assert "| features:bdd | features | ✅ passed |" in (tmp_path / "summary.md").read_text()
 

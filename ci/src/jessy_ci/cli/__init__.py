@@ -55,6 +55,15 @@ RunnerOption = Annotated[
     ),
 ]
 ComponentOption = Annotated[list[str] | None, flag(options.COMPONENT, "-c")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Stream every line of every step (default: one line per package and per failing test; all of it is "
+        "in reports/logs/ anyway).",
+    ),
+]
 ReportsOption = Annotated[
     Path,
     typer.Option("--reports", metavar="DIR", help="Folder for JUnit, logs and summary.md (kept after failures)."),
@@ -95,6 +104,7 @@ def run(
     inputs: dict[str, Path] | None = None,
     images: Images | None = None,
     project: Project | None = None,
+    verbose: bool = False,
 ) -> None:
     """Load the project (unless given), pick the runner, build the Session, run the verb, write the reports, print
     the summary, raise on failure. ``inputs``: folders handed to the runner by name (a prepared Trivy DB);
@@ -111,8 +121,9 @@ def run(
     async def main() -> Report:
         if kind == "host":
             from jessy_ci.runners.host import HostRunner
+            from jessy_ci.verbs.execute import console_line
 
-            host = HostRunner(here, inputs=inputs)
+            host = HostRunner(here, inputs=inputs, readable=None if verbose else console_line)
             return await verb(Session(loaded, host, say, images(host, loaded) if images else None))
         from jessy_ci.runners.dagger import connected_runner
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jessy_ci import options
-from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, app, flag, root, run, say
+from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, VerboseOption, app, flag, root, run, say
 from jessy_ci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def _run_selected(
     component: list[str] | None,
     changed_since: str | None,
     verb: SelectedVerb,
+    verbose: bool = False,
 ) -> None:
     """The verb on the named components, or on what --changed-since selects (git runs here, before any step; the
     summary says why)."""
@@ -65,6 +66,7 @@ def _run_selected(
         runner=runner,
         reports=reports,
         project=project,
+        verbose=verbose,
     )
 
 
@@ -83,11 +85,12 @@ def lint(
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
     changed_since: ChangedSinceOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """cargo fmt/clippy, gofmt/go vet, ruff, hadolint and the secret scan on every selected component."""
     from jessy_ci.verbs.lint import run_lint
 
-    _run_selected("lint", runner, reports, component, changed_since, run_lint)
+    _run_selected("lint", runner, reports, component, changed_since, run_lint, verbose)
 
 
 @app.command()
@@ -96,11 +99,12 @@ def test(
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
     changed_since: ChangedSinceOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
     from jessy_ci.verbs.test import run_tests
 
-    _run_selected("test", runner, reports, component, changed_since, run_tests)
+    _run_selected("test", runner, reports, component, changed_since, run_tests, verbose)
 
 
 @app.command()
@@ -110,6 +114,7 @@ def coverage(
     reports: ReportsOption = Path("reports"),
     threshold: ThresholdOption = None,
     changed_since: ChangedSinceOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Line coverage of Rust and Go components (unit + integration tests): lcov, Cobertura, HTML; threshold gate."""
     from jessy_ci.report import Report
@@ -125,7 +130,7 @@ def coverage(
             chosen = measured
         return await run_coverage(session, chosen, limit)
 
-    _run_selected("coverage", runner, reports, component, changed_since, verb)
+    _run_selected("coverage", runner, reports, component, changed_since, verb, verbose)
 
 
 @app.command()
@@ -136,6 +141,7 @@ def ci(
     changed_since: ChangedSinceOption = None,
     threshold: ThresholdOption = None,
     baseline: BaselineOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Every check at once: lint, test, the coverage gate (and the benchmark gate with --baseline), concurrently."""
     from jessy_ci.verbs.ci import run_ci
@@ -149,6 +155,7 @@ def ci(
         component,
         changed_since,
         lambda session, chosen: run_ci(session, chosen, threshold=limit, baseline=loaded),
+        verbose,
     )
 
 
@@ -176,6 +183,7 @@ def bench(
     count: Annotated[int, flag(options.COUNT)] = options.BENCH.count,
     seconds: Annotated[float, flag(options.TIME)] = options.BENCH.seconds,
     bench_filter: Annotated[str, flag(options.FILTER)] = "",
+    verbose: VerboseOption = False,
 ) -> None:
     """criterion and go test -bench samples; with a baseline, a verdict per benchmark and the regression gate."""
     from jessy_ci.git import head_commit, resolve_commit, worktree
@@ -216,4 +224,4 @@ def bench(
             say(f"baseline: {baseline_ref} ({base_commit[:12]}) checked out in {tree}")
             return await measure(runner_at(session.runner, here, tree))
 
-    run(verb, runner=runner, reports=reports)
+    run(verb, runner=runner, reports=reports, verbose=verbose)

@@ -15,6 +15,7 @@ from jessy_ci.cli import (
     Images,
     ReportsOption,
     RunnerOption,
+    VerboseOption,
     app,
     choose_runner,
     flag,
@@ -141,6 +142,7 @@ def build(
     component: ComponentOption = None,
     reports: ReportsOption = Path("reports"),
     platform: PlatformOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
     from jessy_ci.git import head_commit
@@ -148,7 +150,7 @@ def build(
 
     images = image_backend(version="dev", commit=head_commit(root()), platforms=options.PLATFORM(platform))
     names = options.COMPONENT(component)
-    run(lambda session: run_build(session, names), runner=runner, reports=reports, images=images)
+    run(lambda session: run_build(session, names), runner=runner, reports=reports, images=images, verbose=verbose)
 
 
 @app.command()
@@ -167,6 +169,7 @@ def scan(
             "--from-report", metavar="FILE", help="Gate existing Trivy JSON reports instead of scanning (repeatable)."
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
     from jessy_ci.config import load
@@ -189,6 +192,7 @@ def scan(
         inputs=inputs,
         images=images,
         project=project,
+        verbose=verbose,
     )
 
 
@@ -206,6 +210,7 @@ def publish(
     ignore_file: IgnoreFileOption = None,
     trivy_db: TrivyDbOption = None,
     platform: PlatformOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
     from jessy_ci.config import load
@@ -238,4 +243,5 @@ def publish(
         inputs=inputs,
         images=images,
         project=project,
+        verbose=verbose,
     )

@@ -79,6 +79,7 @@ class HostRunner:
         secrets: Mapping[str, str] | None = None,
         inputs: Mapping[str, Path] | None = None,
         echo: Callable[[str], None] | None = None,
+        readable: Callable[[str], str | None] | None = None,
         cache_dir: Path | None = None,
         health_timeout: float = 60.0,
     ) -> None:
@@ -87,6 +88,7 @@ class HostRunner:
         self.inputs = dict(inputs or {})
         self.redactor = Redactor(self.secrets.values())
         self._echo = echo or _print_line
+        self._readable = readable
         self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
         self.health_timeout = health_timeout
         self._built: dict[tuple[str, tuple[Argv, ...]], anyio.Lock] = {}
@@ -95,7 +97,11 @@ class HostRunner:
     # --- environment --------------------------------------------------------------------------------------------
 
     def echo(self, prefix: str, line: str) -> None:
-        self._echo(self.redactor.text(f"[{prefix}] {line}"))
+        """One line of a step or service, prefixed with its name; ``readable`` (the console's filter) may shorten
+        or drop it (everything still goes to the step's log and report files)."""
+        shown = line if self._readable is None else self._readable(line)
+        if shown is not None:
+            self._echo(self.redactor.text(f"[{prefix}] {shown}"))
 
     def _env(self, extra: Mapping[str, str], caches: tuple[Cache, ...], reports: Path) -> dict[str, str]:
         env = dict(os.environ)

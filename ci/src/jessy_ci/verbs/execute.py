@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import anyio
 
-from jessy_ci.gates import junit, summary
+from jessy_ci.gates import findings, junit, summary
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.session import Say
@@ -57,8 +57,12 @@ def outcome(step: Step, result: RunResult) -> tuple[StepResult, dict[str, bytes]
         detail = f"exit code {result.exit_code}"
         if counts is not None and counts.failed:
             detail += f", {counts.failed} failing test{'s' if counts.failed > 1 else ''}"
-        elif last := _last_line(result.stderr) or _last_line(result.stdout):
-            detail += f": {last}"
+        elif (
+            said := findings.first_finding(result.stdout + "\n" + result.stderr)
+            or _last_line(result.stderr)
+            or _last_line(result.stdout)
+        ):
+            detail += f": {said}"
     elif step.fail_on_output and result.stdout.strip():
         status, detail = "failed", f"`{' '.join(step.command)}` listed: {', '.join(result.stdout.split())}"
     elif counts is not None and counts.failed:
@@ -101,9 +105,28 @@ async def run_steps(
         r = results[index][0]
         say(f"{'✔' if r.status == 'passed' else '✘'} {step.name}: {r.status} in {r.seconds:.1f}s {r.detail}")
 
-    async with anyio.create_task_group() as tg:
-        for index, step in enumerate(steps):
-            tg.start_soon(one, index, step)
+    started_at: dict[str, float] = {}
+
+    async def tick() -> None:
+        while True:
+            await anyio.sleep(TICK_SECONDS)
+            running = [(name, time.monotonic() - t) for name, t in started_at.items()]
+            if running:
+                say("… still running: " + ", ".join(f"{name} ({seconds:.0f}s)" for name, seconds in running))
+
+    async def timed(index: int, step: Step) -> None:
+        started_at[step.name] = time.monotonic()
+        try:
+            await one(index, step)
+        finally:
+            started_at.pop(step.name, None)
+
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(tick)
+        async with anyio.create_task_group() as tg:
+            for index, step in enumerate(steps):
+                tg.start_soon(timed, index, step)
+        outer.cancel_scope.cancel()
     report = Report(verb=verb)
     for index in range(len(steps)):
         step_result, files = results[index]
@@ -113,6 +136,8 @@ async def run_steps(
 
 
 read_verdict = summary.read_verdict
+console_line = findings.console_line  # how the console shows a step's output line (gotestsum-style)
+TICK_SECONDS = 30.0  # how often a run says which steps are still running
 VERDICT_FILE = summary.VERDICT_FILE
 
 
