@@ -80,19 +80,26 @@ async def test_a_secret_that_was_not_provided_is_an_error(tmp_path: Path) -> Non
     assert result.error == "secret 'token' was not provided"
 
 
-async def test_inputs_point_at_local_folders_and_container_only_caches_stay_unset(tmp_path: Path) -> None:
+async def test_inputs_point_at_local_folders_and_caches_at_the_user_or_the_checkout(tmp_path: Path) -> None:
     from jessy_ci.steps import Cache
 
-    db = tmp_path / "prepared-db"
-    runner = HostRunner(tmp_path, inputs={"trivy-db": db}, echo=lambda _: None, cache_dir=tmp_path / "cache")
+    db, user = tmp_path / "prepared-db", tmp_path / "user-cache"
+    runner = HostRunner(
+        tmp_path, inputs={"trivy-db": db}, echo=lambda _: None, cache_dir=tmp_path / "cache", user_cache_dir=user
+    )
     code = (
-        "import os, pathlib; seen = tuple(os.environ.get(k) for k in ('DB', 'HOME_CACHE', 'SHARED')); "
+        "import os, pathlib; seen = tuple(os.environ.get(k) for k in ('DB', 'HOME_CACHE', 'SHARED', 'TARGET')); "
         "pathlib.Path(os.environ['OUT'], 'env').write_text(repr(seen))"
     )
-    caches = (Cache("home", "/cache/home", env="HOME_CACHE", containers_only=True), Cache("shared", "/x", env="SHARED"))
+    caches = (
+        Cache("home", "/cache/home", env="HOME_CACHE", containers_only=True),
+        Cache("tools", "/x", env="SHARED"),
+        Cache("target", "/t", env="TARGET", per_checkout=True),
+    )
     result = await runner.run(python_step(code, inputs={"DB": "trivy-db"}, caches=caches))
     assert result.exit_code == 0, result
-    assert result.files["env"].decode() == repr((str(db), None, str(tmp_path / "cache" / "shared")))
+    expected = (str(db), None, str(user / "tools"), str(tmp_path / "cache" / "target"))
+    assert result.files["env"].decode() == repr(expected)
     missing = await runner.run(python_step("print(1)", inputs={"DB": "other"}))
     assert missing.error == "input 'other' was not provided"
 

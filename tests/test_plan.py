@@ -47,7 +47,7 @@ def test_rust_steps_use_the_official_image_paths_and_a_versioned_target_cache(pr
     assert step.workdir == "services/jessy-core"
     assert step.caches == (
         Cache("cargo-home", "/cache/cargo-home", "CARGO_HOME", containers_only=True),
-        Cache("cargo-target-rust-1.95", "/cache/cargo-target", "CARGO_TARGET_DIR"),
+        Cache("cargo-target-rust-1.95", "/cache/cargo-target", "CARGO_TARGET_DIR", per_checkout=True),
     )
     # no manifests-only layer: cargo cannot even fetch without every declared target (a [[bench]]), and the
     # registry is a cache volume, so downloads happen once anyway

@@ -24,6 +24,8 @@ class Cache:
     A cache without ``env`` is only mounted on the Dagger runner; the host's tool uses its own cache there.
     ``locked``: one writer at a time on the Dagger runner (LOCKED sharing), for caches a tool cannot share.
     ``containers_only``: the host runner ignores this cache altogether (its tool keeps its own home and settings).
+    ``per_checkout``: on the host, kept with the checkout (a cargo target dir: two checkouts of one crate must not
+    share it); every other cache is the user's, shared by all clones (tools compiled once, not once per clone).
     """
 
     name: str
@@ -31,6 +33,7 @@ class Cache:
     env: str | None = None
     locked: bool = False
     containers_only: bool = False
+    per_checkout: bool = False
 
 
 class JunitSource(Enum):

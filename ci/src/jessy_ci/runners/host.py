@@ -81,6 +81,7 @@ class HostRunner:
         echo: Callable[[str], None] | None = None,
         readable: Callable[[str], str | None] | None = None,
         cache_dir: Path | None = None,
+        user_cache_dir: Path | None = None,
         health_timeout: float = 60.0,
     ) -> None:
         self.root = root
@@ -90,6 +91,7 @@ class HostRunner:
         self._echo = echo or _print_line
         self._readable = readable
         self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
+        self.user_cache_dir = user_cache_dir or cache_dir or user_caches()
         self.health_timeout = health_timeout
         self._built: dict[tuple[str, tuple[Argv, ...]], anyio.Lock] = {}
         self._built_ok: set[tuple[str, tuple[Argv, ...]]] = set()
@@ -108,7 +110,7 @@ class HostRunner:
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         for cache in caches:
             if cache.env is not None and not cache.containers_only:
-                folder = self.cache_dir / cache.name
+                folder = (self.cache_dir if cache.per_checkout else self.user_cache_dir) / cache.name
                 folder.mkdir(parents=True, exist_ok=True)
                 env[cache.env] = str(folder)
         for key, value in extra.items():
@@ -340,6 +342,12 @@ def _levels(specs: tuple[ServiceSpec, ...]) -> list[list[ServiceSpec]]:
     for spec in specs:
         groups[level[spec.name]].append(spec)
     return groups
+
+
+def user_caches() -> Path:
+    """The user's cache folder of jessy-ci (``$XDG_CACHE_HOME/jessy-ci``, else ``~/.cache/jessy-ci``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jessy-ci"
 
 
 def _print_line(line: str) -> None:

@@ -19,7 +19,7 @@ IMAGE = f"rust:{RUST_VERSION}-bookworm"
 TARGET_DIR = "/cache/cargo-target"
 CACHES = (
     Cache("cargo-home", "/cache/cargo-home", env="CARGO_HOME", containers_only=True),
-    Cache(f"cargo-target-rust-{RUST_VERSION}", TARGET_DIR, env="CARGO_TARGET_DIR"),
+    Cache(f"cargo-target-rust-{RUST_VERSION}", TARGET_DIR, env="CARGO_TARGET_DIR", per_checkout=True),
 )
 # Cargo subcommands installed by steps (cargo-tarpaulin) live in a cache, keyed by the toolchain
 # version like the target dir; `cargo install` of a pinned version that is already there is a no-op.
