@@ -25,8 +25,8 @@ import urllib.request
 from pathlib import Path
 
 from jessy_ci import config
-from jessy_ci.runners.host import expand
-from jessy_ci.steps import REPORTS_PLACEHOLDER, ServiceSpec, Step
+from jessy_ci.runners.host import expand, user_caches
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Cache, ServiceSpec, Step
 from jessy_ci.verbs.plan import plan_test
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +39,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def base_env(step_env: dict[str, str], caches: tuple[tuple[str, str | None], ...], reports: str) -> dict[str, str]:
+def base_env(step_env: dict[str, str], caches: tuple[Cache, ...], reports: str) -> dict[str, str]:
+    """The env the host runner gives a step: the same cache folders (the checkout's or the user's)."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    for name, var in caches:
-        if var:
-            env[var] = str(CACHE / name)
+    for cache in caches:
+        if cache.env and not cache.containers_only:
+            env[cache.env] = str((CACHE if cache.per_checkout else user_caches()) / cache.name)
     for key, value in step_env.items():
         env[key] = expand(value.replace(REPORTS_PLACEHOLDER, reports), env)
     return env
@@ -73,8 +74,7 @@ def wait_ready(port: int, path: str, status: int) -> None:
 def run_step_directly(step: Step) -> None:
     reports = tempfile.mkdtemp()
     data = tempfile.mkdtemp()
-    caches = tuple((c.name, c.env) for c in step.caches)
-    env = base_env({**step.env, **({step.data_env: data} if step.data_env else {})}, caches, reports)
+    env = base_env({**step.env, **({step.data_env: data} if step.data_env else {})}, step.caches, reports)
     processes: list[subprocess.Popen[bytes]] = []
     urls: dict[str, str] = {}
     try:
@@ -108,7 +108,7 @@ def start_service(
     extra = {**spec.env, **needed, spec.port_env: str(port)}
     extra |= {spec.bind_env: "127.0.0.1"} if spec.bind_env else {}
     extra |= {spec.data_env: data} if spec.data_env else {}
-    env = base_env(extra, tuple((c.name, c.env) for c in spec.caches), reports)
+    env = base_env(extra, spec.caches, reports)
     for setup in spec.setup:
         subprocess.run(argv(setup, env, reports), cwd=ROOT / spec.workdir, env=env, capture_output=True, check=True)
     process = subprocess.Popen(

@@ -11,14 +11,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from jessy_ci.config import Component, Project
 from jessy_ci.errors import UsageError
-from jessy_ci.gates.bench import Baseline, load_baseline
 from jessy_ci.imagerefs import check_platform
-from jessy_ci.toolchains import BenchSettings
+from jessy_ci.steps import BenchSettings
+
+if TYPE_CHECKING:
+    from jessy_ci.config import Component, Project
+    from jessy_ci.gates.bench import Baseline
 
 T = TypeVar("T")
 BENCH = BenchSettings()
@@ -162,6 +164,8 @@ TIMEOUT = Option[float]("timeout", "Seconds to retry while a deployment settles.
 
 def baseline(text: str, source: str) -> Baseline:
     """A benchmark baseline (``bench --save`` or ``bench/<component>.json``); bad input names ``source``."""
+    from jessy_ci.gates.bench import load_baseline
+
     return load_baseline(text, source)
 
 

@@ -125,3 +125,13 @@ class Proxy:
     command: Argv
     ports: tuple[int, ...]
     needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How benchmarks run: ``count`` samples of each (Go ``-count``; criterion ``--sample-size``, at least 10),
+    ``seconds`` of measurement per benchmark, ``filter`` a regular expression of benchmark names (empty: all)."""
+
+    count: int = 10
+    seconds: float = 2.0
+    filter: str = ""

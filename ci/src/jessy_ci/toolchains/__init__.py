@@ -5,11 +5,12 @@ A command line is written in exactly one place: its toolchain module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from jessy_ci.config import Component, Language, Service, TestKind
-from jessy_ci.steps import Argv, Cache, ServiceSpec, Step
+from jessy_ci.steps import Argv, BenchSettings, Cache, ServiceSpec, Step
+
+__all__ = ["BenchSettings"]
 
 
 class Toolchain(Protocol):
@@ -24,16 +25,6 @@ class Toolchain(Protocol):
 
 
 VERSION_FILE = "toolchain-version"  # a bench step writes its toolchain's version line there, in {reports}
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """How benchmarks run: ``count`` samples of each (Go ``-count``; criterion ``--sample-size``, at least 10),
-    ``seconds`` of measurement per benchmark, ``filter`` a regular expression of benchmark names (empty: all)."""
-
-    count: int = 10
-    seconds: float = 2.0
-    filter: str = ""
 
 
 def component_step(
