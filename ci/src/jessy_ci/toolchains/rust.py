@@ -11,8 +11,7 @@ from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
 from jessy_ci.steps import RELEASE_SIZE_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
-from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step
-from jessy_ci.toolchains import volume_init as _volume_init
+from jessy_ci.toolchains import VERSION_FILE, BenchSettings, component_step, service_spec
 
 RUST_VERSION = "1.95"
 IMAGE = f"rust:{RUST_VERSION}-bookworm"
@@ -40,16 +39,7 @@ class Rust:
     name: str = "rust"
 
     def _step(self, c: Component, kind: str, command: tuple[str, ...]) -> Step:
-        return component_step(
-            c,
-            kind,
-            toolchain=self.name,
-            image=IMAGE,
-            command=command,
-            workdir=c.path,
-            sources=(c.path,),
-            caches=CACHES,
-        )
+        return component_step(c, kind, toolchain=self.name, image=IMAGE, command=command, caches=CACHES)
 
     def lint(self, component: Component) -> list[Step]:
         return [
@@ -139,25 +129,13 @@ class Rust:
     def service(self, service: Service, component: Component) -> ServiceSpec:
         binary = component.name
         command = (f"${{CARGO_TARGET_DIR}}/debug/{binary}",)
-        return ServiceSpec(
-            name=service.name,
-            component=component.name,
+        return service_spec(
+            service,
+            component,
             image=IMAGE,
-            workdir=component.path,
-            sources=(component.path,),
-            setup=(("cargo", "build", "--locked", "--bin", binary),),
+            build=("cargo", "build", "--locked", "--bin", binary),
             command=command,
-            port=service.port,
-            port_env=service.port_env,
-            health=service.health,
-            url_env=service.url_env,
-            env=dict(service.env),
             caches=CACHES,
-            data_env=component.data_env,
-            needs=service.needs,
-            bind_env=service.bind_env,
-            health_status=service.health_status,
-            init=_volume_init(service, command),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from jessy_ci.ignored import PATTERNS
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Step
+from jessy_ci.toolchains import repo_step
 
 TRIVY_VERSION = "0.76.0"
 IMAGE = f"aquasec/trivy:{TRIVY_VERSION}"
@@ -41,14 +42,13 @@ def image_scan(tarball: str, output: str, prepared_db: bool = False) -> Argv:
         *(PREPARED_DB_FLAGS if prepared_db else ()),
         "--scanners",
         "vuln,secret",
-        "--format",
-        "json",
-        "--output",
-        output,
-        "--exit-code",
-        "0",
-        "--quiet",
+        *_json_report(output),
     )
+
+
+def _json_report(output: str) -> Argv:
+    """A JSON report in ``output``, and exit 0 whatever the findings (the gate decides)."""
+    return ("--format", "json", "--output", output, "--exit-code", "0", "--quiet")
 
 
 def sbom(tarball: str, output: str, prepared_db: bool = False) -> Argv:
@@ -75,13 +75,7 @@ def fs_scan(path: str, output: str, scanners: tuple[str, ...], prepared_db: bool
         ",".join(scanners),
         *skip,
         *offline,
-        "--format",
-        "json",
-        "--output",
-        output,
-        "--exit-code",
-        "0",
-        "--quiet",
+        *_json_report(output),
         path,
     )
 
@@ -117,13 +111,11 @@ def image_scan_step(component: str, tarball_input: str, prepared_db: bool = Fals
         sbom(tarball, out[IMAGE_SBOM], prepared_db),
     )
     caches, db = _db(prepared_db)
-    return Step(
-        name=f"{component}:scan",
-        component=component,
-        kind="scan",
+    return repo_step(
+        component,
+        "scan",
         toolchain="trivy",
         image=IMAGE,
-        workdir=".",
         command=("sh", "-c", script),
         sources=(),
         caches=caches,
@@ -142,13 +134,11 @@ def source_scan(offline: bool, prepared_db: bool = False) -> Step:
         f"{HOST_PACKAGE}) or use the Dagger runner' >&2; exit 127; }}"
     )
     script = found + " && " + _shell(fs_scan(".", json_out, scanners, prepared_db), to_sarif(json_out, sarif_out))
-    return Step(
-        name="source:trivy-fs",
-        component="source",
-        kind="trivy-fs",
+    return repo_step(
+        "source",
+        "trivy-fs",
         toolchain="trivy",
         image=IMAGE,
-        workdir=".",
         command=("sh", "-c", script),
         sources=(".",),
         caches=_db(prepared_db)[0],
