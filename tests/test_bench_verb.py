@@ -14,6 +14,7 @@ import pytest
 from jessy_ci import config
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.bench import Baseline, Benchmark, load_baseline
+from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
 from jessy_ci.steps import Step
@@ -93,7 +94,7 @@ def test_samples_per_component_in_the_baseline_format(project: config.Project) -
     }
     assert "bench/compare.md" not in report.files
     assert run.complete and len(run.current.benchmarks) == 5 and run.current.commit == "abc123"
-    assert "| jessy-api:bench | jessy-api | ✅ passed |" in report.files["summary.md"].decode()
+    assert "| jessy-api:bench | jessy-api | ✅ passed |" in render_summary(report)
 
 
 def test_benchmarks_run_one_at_a_time_and_never_from_a_cache(project: config.Project) -> None:
@@ -136,7 +137,7 @@ def test_the_baseline_is_limited_to_the_selected_components(project: config.Proj
     report = bench(project, FakeRunner("host", []), "jessy-api", settings=FAST, baseline=baseline).report
     compare = report.files["bench/compare.md"].decode()
     assert "layer_read" not in compare
-    assert "1 compared, 0 only in the baseline, 2 new" in report.files["summary.md"].decode()
+    assert "1 compared, 0 only in the baseline, 2 new" in render_summary(report)
 
 
 def test_a_baseline_tree_is_measured_right_before_the_current_one(project: config.Project) -> None:

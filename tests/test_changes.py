@@ -10,6 +10,7 @@ import pytest
 from jessy_ci import config
 from jessy_ci.changes import select_changed
 from jessy_ci.errors import UsageError
+from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.git import changed_paths
 from jessy_ci.report import Report, StepResult
 from jessy_ci.verbs.selected import run_selected
@@ -95,12 +96,12 @@ def test_selected_runs_say_what_was_selected_and_an_empty_selection_passes(proje
     s = select_changed(project, ["services/jessy-api/main.go"], "main")
     report = anyio.run(run_selected, "test", s, [], run)
     assert seen == [["jessy-api", "features"]]
-    summary = report.files["summary.md"].decode()
+    summary = render_summary(report)
     assert "selected: jessy-api, features" in summary and "features: its tests run against jessy-api" in summary
 
     empty = anyio.run(run_selected, "test", select_changed(project, ["README.md"], "main"), [], run)
     assert empty.passed and empty.steps == [] and len(seen) == 1
-    assert "no component selected" in empty.files["summary.md"].decode()
+    assert "no component selected" in render_summary(empty)
 
 
 @pytest.mark.parametrize("verb", ["lint", "test", "ci"])

@@ -7,6 +7,7 @@ import pytest
 
 from jessy_ci import config
 from jessy_ci.errors import UsageError
+from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
@@ -50,7 +51,7 @@ def test_ci_runs_lint_and_test_and_lists_every_failure(project: config.Project) 
     assert set(runner.ran) == set(names)
     failures = "\n".join(report.failures())
     assert "jessy-core:clippy: failed" in failures and "jessy-api:unit: failed" in failures
-    summary = report.files["summary.md"].decode()
+    summary = render_summary(report)
     assert summary.startswith("## jessy-ci ci: failed")
     assert summary.count("## jessy-ci") == 1
     assert "junit/jessy-core-unit.xml" in report.files
@@ -71,7 +72,7 @@ def test_ci_composes_extra_parts_and_a_crashing_part_fails_alone(project: config
     composed = [f for f in report.gate_failures if not f.startswith("coverage ")]  # the fake leaves no coverage
     assert composed == ["bench: BenchmarkHealth 30% slower", "scan: RuntimeError: engine went away"]
     assert {s.component for s in report.steps} == {"jessy-api"}
-    assert "- baseline: x" in report.files["summary.md"].decode()
+    assert "- baseline: x" in render_summary(report)
 
 
 def test_ci_bad_component_is_bad_input_before_anything_runs(project: config.Project) -> None:

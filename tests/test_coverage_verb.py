@@ -12,6 +12,7 @@ import pytest
 from jessy_ci import config
 from jessy_ci.errors import UsageError
 from jessy_ci.gates.coverage import Coverage, parse_lcov
+from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
@@ -85,7 +86,7 @@ def test_each_step_shows_its_component_percentage_and_the_summary_the_total(proj
     metrics = {s.name: dict(s.metrics) for s in report.steps}
     assert metrics["jessy-core:coverage"]["coverage"] == "3/4 lines (75.0%)"
     assert metrics["jessy-api:coverage"]["coverage"] == "2/4 lines (50.0%)"
-    summary = report.files["summary.md"].decode()
+    summary = render_summary(report)
     assert "coverage: 3/4 lines (75.0%)" in summary
     assert "coverage total: 5/8 lines (62.5%); threshold 80% per component and in total" in summary
     assert report.steps[0].tests is not None and report.steps[0].tests.passed == 1

@@ -12,6 +12,7 @@ import graphql
 import pytest
 from dagger import dag
 
+from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.toolchains import repo
 from jessy_ci.verbs.smoke import SmokeTarget, run_smoke
@@ -77,7 +78,7 @@ def test_a_degraded_core_fails_with_what_was_seen(api: str) -> None:
     failed = report.steps[-1]
     assert failed.kind == "api-health" and failed.status == "failed"
     assert "not passing within 0.6s: GET /api/health answered 503" in failed.detail
-    assert "smoke:api-health: failed" in report.files["summary.md"].decode()
+    assert "smoke:api-health: failed" in render_summary(report)
 
 
 def test_nothing_listening_exits_1_with_a_clear_report(tmp_path: object) -> None:

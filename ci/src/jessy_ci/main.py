@@ -25,7 +25,7 @@ from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
 from jessy_ci.session import Session
 from jessy_ci.verbs import bench, build, ci, coverage, lint, publish, scan, smoke, test
-from jessy_ci.verbs.execute import VERDICT_FILE, read_verdict
+from jessy_ci.verbs.execute import VERDICT_FILE, finish, read_verdict
 from jessy_ci.verbs.plan import UTILITY_IMAGE
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -120,6 +120,7 @@ def exits_2_on_bad_input(fn: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaita
 
 def reports_directory(report: Report) -> dagger.Directory:
     """The report files as a Directory, laid out as on the host (junit/, logs/, summary.md, …)."""
+    finish(report)
     folder = dag.directory()
     for path, data in sorted(report.files.items()):
         folder = folder.with_new_file(path, data.decode("utf-8", errors="replace"))
@@ -128,6 +129,7 @@ def reports_directory(report: Report) -> dagger.Directory:
 
 def summary_or_fail(report: Report) -> str:
     """The summary text, or ChecksFailed listing every failure."""
+    finish(report)
     text = report.files["summary.md"].decode()
     if not report.passed:
         raise ChecksFailed(text + "\n" + "\n".join(report.failures()))

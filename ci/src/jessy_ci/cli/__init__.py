@@ -143,7 +143,10 @@ def write_reports(folder: Path, report: Report) -> None:
 
 
 def show(report: Report, reports: Path) -> None:
-    """Write the reports, print the summary, and raise ChecksFailed listing every failure."""
+    """Render the summary, write the reports, print the summary, and raise ChecksFailed listing every failure."""
+    from jessy_ci.verbs.execute import finish
+
+    finish(report)
     write_reports(reports if reports.is_absolute() else Path.cwd() / reports, report)
     typer.echo(report.files["summary.md"].decode())
     typer.echo(f"reports: {reports}/")

@@ -29,7 +29,7 @@ from jessy_ci.runners import Runner, RunResult
 from jessy_ci.session import Say, Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import VERSION_FILE, BenchSettings, rust
-from jessy_ci.verbs.execute import finish, run_steps
+from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import plan_bench
 
 RUN_ENV = "JESSY_CI_BENCH_RUN"
@@ -174,4 +174,4 @@ async def run_bench(
             report.notes.append(f"baseline saved to {save}")
         else:
             report.gate_failures.append(f"--save {save}: not written, a benchmark step failed")
-    return BenchRun(finish(report), now.baseline(commit), complete)
+    return BenchRun(report, now.baseline(commit), complete)

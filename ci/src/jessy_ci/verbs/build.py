@@ -15,7 +15,7 @@ from jessy_ci.runners.images import ImageBackend
 from jessy_ci.session import Say, Session
 from jessy_ci.steps import RELEASE_SIZE_FILE, Step
 from jessy_ci.toolchains import python
-from jessy_ci.verbs.execute import finish, run_steps
+from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_specs
 
 HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
@@ -136,11 +136,11 @@ async def run_build(session: Session, components: list[str]) -> Report:
     selected = image_components(session.components(components))
     if images is None:
         say(HOST_NOTE)
-        return finish(await _host_build(project, session.runner, selected, say))
+        return await _host_build(project, session.runner, selected, say)
     started = time.monotonic()
     report = Report(verb="build")
     built = await build_images(report, images, selected, say)
     await measure(report, images, built, say)
     await boot(report, images, project, built, say)
     report.notes.append(f"{len(built)} image(s) for {', '.join(images.platforms)} in {time.monotonic() - started:.0f}s")
-    return finish(report)
+    return report

@@ -14,7 +14,6 @@ from jessy_ci.report import Report
 from jessy_ci.session import Session
 from jessy_ci.verbs.bench import run_bench
 from jessy_ci.verbs.coverage import measurable, run_coverage
-from jessy_ci.verbs.execute import finish
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
 
@@ -27,7 +26,7 @@ def merge(verb: str, reports: Sequence[Report]) -> Report:
     merged = Report(verb=verb)
     for report in reports:
         merged.absorb(report)
-    return finish(merged)
+    return merged
 
 
 async def run_parts(verb: str, parts: Sequence[tuple[str, Part]], components: list[str]) -> Report:

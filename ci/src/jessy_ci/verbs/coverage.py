@@ -20,7 +20,7 @@ from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import go, rust
-from jessy_ci.verbs.execute import finish, run_steps
+from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import plan_coverage
 
 
@@ -93,4 +93,4 @@ async def run_coverage(session: Session, components: list[str], threshold: float
     report.gate_failures += coverage.gate(per_component, limit)
     report.files.update(coverage_files(per_component, total))
     report.notes.append(f"coverage total: {coverage.describe(total)}; threshold {limit:g}% per component and in total")
-    return finish(report)
+    return report

@@ -142,7 +142,8 @@ VERDICT_FILE = summary.VERDICT_FILE
 
 
 def finish(report: Report) -> Report:
-    """Add summary.md and verdict.json, the last files of every verb."""
+    """Add summary.md and verdict.json, rendered from the whole Report: only the edges call this (the CLI before it
+    writes the reports, the Dagger functions before they return), so a verb made of other verbs renders once."""
     report.files["summary.md"] = summary.render(report).encode()
     report.files[summary.VERDICT_FILE] = summary.verdict_json(report)
     return report

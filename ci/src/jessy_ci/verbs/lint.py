@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from jessy_ci.report import Report
 from jessy_ci.session import Session
-from jessy_ci.verbs.execute import finish, run_steps
+from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import plan_lint
 
 
 async def run_lint(session: Session, components: list[str]) -> Report:
     steps = plan_lint(session.project, session.components(components))
-    return finish(await run_steps("lint", steps, session.runner, session.say))
+    return await run_steps("lint", steps, session.runner, session.say)

@@ -21,7 +21,6 @@ from jessy_ci.runners import Runner
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.session import Session
 from jessy_ci.verbs.build import boot, build_images, measure
-from jessy_ci.verbs.execute import finish
 from jessy_ci.verbs.plan import image_components
 from jessy_ci.verbs.scan import ScanOptions, scan_image
 from jessy_ci.verbs.test import run_tests
@@ -116,4 +115,4 @@ async def run_publish(session: Session, plan: Release, options: ScanOptions, dry
         report.notes += [f"pushed {ref}" for image_refs in refs.values() for ref in image_refs]
     report.notes.append(f"release {plan.tag} of commit {plan.commit[:SHORT_COMMIT]}: tags {', '.join(plan.tags)}")
     report.files["release.md"] = release.release_markdown(plan.tag.tag, refs, sizes, counts).encode()
-    return finish(report)
+    return report

@@ -24,7 +24,7 @@ from jessy_ci.session import Say, Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import trivy
 from jessy_ci.verbs.build import build_image
-from jessy_ci.verbs.execute import finish, outcome, run_steps
+from jessy_ci.verbs.execute import outcome, run_steps
 from jessy_ci.verbs.plan import image_components, plan_image_scan, plan_source_scan
 
 SUMMARY = "scan/summary.md"
@@ -104,7 +104,7 @@ def run_scan_reports(files: Mapping[str, bytes], options: ScanOptions) -> Report
         report.steps.append(
             StepResult(name, "report", "trivy-report", status, time.monotonic() - started, detail or "no findings")
         )
-    return finish(report)
+    return report
 
 
 async def _source_scan(report: Report, project: Project, runner: Runner, say: Say, options: ScanOptions) -> None:
@@ -177,7 +177,7 @@ async def run_scan(session: Session, components: list[str], options: ScanOptions
         report.notes.append(
             "image scans and SBOMs need a Dagger engine: `dagger call scan` or `jessy-ci scan --runner dagger`"
         )
-        return finish(report)
+        return report
 
     async def one(c: Component) -> None:
         if await build_image(report, images, c, say):
@@ -186,4 +186,4 @@ async def run_scan(session: Session, components: list[str], options: ScanOptions
     async with anyio.create_task_group() as tg:
         for c in selected:
             tg.start_soon(one, c)
-    return finish(report)
+    return report

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from jessy_ci.changes import Selection
 from jessy_ci.report import Report
-from jessy_ci.verbs.execute import finish
 
 RunOn = Callable[[list[str]], Awaitable[Report]]
 
@@ -17,7 +16,7 @@ async def run_selected(verb: str, selection: Selection | None, components: list[
     if selection is None:
         return await run(components)
     if not selection.components:
-        return finish(Report(verb=verb, notes=selection.notes()))
+        return Report(verb=verb, notes=selection.notes())
     report = await run(list(selection.components))
     report.notes[:0] = selection.notes()
-    return finish(report)
+    return report

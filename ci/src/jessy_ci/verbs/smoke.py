@@ -134,7 +134,7 @@ async def run_smoke(target: SmokeTarget, say: Say) -> Report:
                 break
         if wrote or report.steps[-1].kind == "layer-round-trip":
             report.notes.append(await _cleanup(client, target, scratch))
-    return finish(report)
+    return report
 
 
 async def run_smoke_step(session: Session, target: SmokeTarget, bound: tuple[str, ...] = ()) -> Report:
@@ -143,7 +143,7 @@ async def run_smoke_step(session: Session, target: SmokeTarget, bound: tuple[str
     run_id = uuid.uuid4().hex[:12]  # every call measures anew: the engine never answers from its cache
     step = plan_smoke(session.project, target.url, target.timeout, target.core_url or "", run_id, bound)
     result, files = outcome(step, await session.runner.run(step))
-    return finish(Report(verb="smoke", steps=[result], files=files))
+    return Report(verb="smoke", steps=[result], files=files)
 
 
 def _say(line: str) -> None:
@@ -154,7 +154,7 @@ def _main(argv: list[str]) -> int:
     """In a container: ``python -m jessy_ci.verbs.smoke URL TIMEOUT [CORE_URL]`` (checked by the caller's options);
     prints summary.md."""
     target = SmokeTarget(argv[0], float(argv[1]), argv[2] if len(argv) > 2 and argv[2] else None)
-    report = anyio.run(run_smoke, target, _say)
+    report = finish(anyio.run(run_smoke, target, _say))
     print(report.files["summary.md"].decode())
     return 0 if report.passed else 1
 
