@@ -1,7 +1,8 @@
 """Every git command jessy-ci runs on the host, in one place: the files changed since a ref (changed-only runs), the
 commit checked out (image labels, tags), a ref resolved to a commit and its worktree (`bench --baseline-ref`), and
-the tracked files (the secret scan). Synchronous calls happen before any step, from the edges: a bad ref is a
-UsageError. Standard library only, but for the worktree (anyio, imported there)."""
+the tracked files (the secret scan), and where the repository keeps its hooks (`hooks install`). Synchronous calls
+happen before any step, from the edges: a bad ref is a UsageError. Standard library only, but for the worktree (anyio,
+imported there)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,25 @@ def head_commit(root: Path) -> str:
     if done.returncode != 0:
         raise UsageError(f"{root}: not a git checkout with a commit; expected a repository (git rev-parse HEAD)")
     return done.stdout.strip()
+
+
+def work_tree(root: Path, what: str) -> Path:
+    """The top folder of the work tree holding ``root``; UsageError naming ``what`` outside a git work tree."""
+    done = _git(root, ("rev-parse", "--show-toplevel"), what)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise UsageError(f"{what}: {root} is not in a git work tree; expected a git repository (git init)")
+    return Path(done.stdout.strip())
+
+
+def hooks_dir(root: Path, what: str) -> Path:
+    """The folder git runs the hooks of the repository at ``root`` from: ``core.hooksPath`` when set (relative to the
+    work tree root, ``~`` expanded, as git reads it), else the common git dir's ``hooks`` (shared by worktrees)."""
+    top = work_tree(root, what)
+    done = _git(top, ("rev-parse", "--git-path", "hooks"), what)
+    if done.returncode != 0 or not done.stdout.strip():
+        first = (done.stderr.strip().splitlines() or ["git rev-parse --git-path hooks failed"])[0]
+        raise UsageError(f"{what}: {first}")
+    return top / done.stdout.strip()  # git answers relative to the folder it ran in (here: the work tree root)
 
 
 def tracked_files(root: Path) -> list[str] | None:
