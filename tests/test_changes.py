@@ -112,3 +112,25 @@ def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
     assert done.returncode == 2
     expected = "--changed-since 'no-such-ref-xyz': not a commit of this repository; expected a branch, tag or commit"
     assert done.stderr.strip().splitlines() == [f"jessy-ci: error: {expected}"]
+
+
+def test_a_docs_only_change_passes_without_starting_any_runner(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_cli import jessy_ci
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=tmp_path, check=True)
+
+    (tmp_path / "jessy-ci.toml").write_text('[components.api]\nlanguage = "go"\npath = "api"\ntests = ["unit"]\n')
+    (tmp_path / "api").mkdir()
+    (tmp_path / "README.md").write_text("# demo\n")
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    (tmp_path / "README.md").write_text("# demo, documented\n")
+    # an engine that is not there: reaching for it would exit 2
+    unreachable = {"_EXPERIMENTAL_DAGGER_RUNNER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    done = jessy_ci("test", "--runner", "dagger", "--changed-since", "HEAD", cwd=tmp_path, env=unreachable)
+    assert done.returncode == 0, done.stderr
+    assert "no component selected" in done.stdout

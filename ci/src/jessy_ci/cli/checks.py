@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jessy_ci import options
-from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, VerboseOption, app, flag, root, run, say
+from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, VerboseOption, app, flag, root, run, say, show
 from jessy_ci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ def _run_selected(
     names = options.COMPONENT(component)
     options.components(project, names)
     selection = _selection(project, changed_since, names)
+    if selection is not None and not selection.components:  # nothing changed that has steps: no runner to start
+        from jessy_ci.report import Report
+
+        show(Report(verb=name, notes=selection.notes()), reports)
+        return
     run(
         lambda session: run_selected(name, selection, names, lambda chosen: verb(session, chosen)),
         runner=runner,
