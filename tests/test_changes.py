@@ -15,6 +15,7 @@ from jessy_ci.git import changed_paths
 from jessy_ci.report import Report, StepResult
 from jessy_ci.verbs.selected import run_selected
 from tests.conftest import ROOT
+from tests.support.preconditions import needs_git
 
 
 def test_an_api_change_selects_the_api_and_what_tests_against_it(project: config.Project) -> None:
@@ -62,6 +63,7 @@ def test_long_path_lists_are_shortened(project: config.Project) -> None:
     assert select_changed(project, paths, "main").reasons["jessy-api"].endswith("(+2 more)")
 
 
+@needs_git
 def test_unknown_ref_is_bad_input() -> None:
     with pytest.raises(UsageError, match=r"--changed-since 'no-such-ref-xyz': not a commit of this repository"):
         changed_paths(ROOT, "no-such-ref-xyz", "--changed-since")
@@ -69,6 +71,7 @@ def test_unknown_ref_is_bad_input() -> None:
         changed_paths(ROOT, "--output=x")
 
 
+@needs_git
 def test_changed_paths_see_commits_edits_and_new_files(tmp_path: Path) -> None:
     import subprocess
 
@@ -104,6 +107,7 @@ def test_selected_runs_say_what_was_selected_and_an_empty_selection_passes(proje
     assert "no component selected" in render_summary(empty)
 
 
+@needs_git
 @pytest.mark.parametrize("verb", ["lint", "test", "ci"])
 def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
     from tests.test_cli import jessy_ci
@@ -114,6 +118,7 @@ def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
     assert done.stderr.strip().splitlines() == [f"jessy-ci: error: {expected}"]
 
 
+@needs_git
 def test_a_docs_only_change_passes_without_starting_any_runner(tmp_path: Path) -> None:
     import subprocess
 

@@ -91,7 +91,13 @@ def test_ci_with_a_baseline_adds_the_benchmark_gate(project: config.Project) -> 
     assert "jessy-api:bench" in [s.name for s in report.steps]
 
 
-def test_ci_on_python_components_only_skips_coverage_with_a_note(project: config.Project) -> None:
-    report = anyio.run(run_ci, Session(project, FakeRunner(set())), ["features"])
+def test_ci_on_python_components_without_tests_skips_coverage_with_a_note() -> None:
+    project = config.parse('[components.tool]\nlanguage = "python"\npath = "tool"\ntests = []\n', "jessy-ci.toml")
+    report = anyio.run(run_ci, Session(project, FakeRunner(set())), ["tool"])
     assert not any(s.name.endswith(":coverage") for s in report.steps)
-    assert "coverage: no Rust or Go component selected" in report.notes
+    assert "coverage: no Rust or Go component, nor Python component with tests, selected" in report.notes
+
+
+def test_ci_measures_python_components_with_tests(project: config.Project) -> None:
+    report = anyio.run(run_ci, Session(project, FakeRunner(set())), ["features"])
+    assert "features:coverage" in [s.name for s in report.steps]

@@ -36,7 +36,6 @@ def bad_baseline_files(tmp_path: Path) -> dict[str, Path]:
         (["coverage", "--threshold", "-1"], "--threshold '-1': expected a number from 0 to 100"),
         (["coverage", "--threshold", "101"], "--threshold '101': expected a number from 0 to 100"),
         (["coverage", "--threshold", "abc"], "--threshold 'abc': expected a number from 0 to 100"),
-        (["coverage", "-c", "features"], "--component features: no coverage for these; expected a rust or go"),
         (["bench", "--max-regression", "-5"], "--max-regression '-5': expected a number of percent, 0 or more"),
         (["bench", "--max-regression", "x"], "--max-regression 'x': expected a number of percent, 0 or more"),
         (["bench", "--count", "2"], "--count 2: expected a whole number from 5 to 1000"),

@@ -111,3 +111,74 @@ def test_not_toml_and_no_components() -> None:
 def test_bad_top_level_tables(table: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse(MINIMAL + "\n" + table + "\n")
+
+
+PYTHON_COMPONENT = """
+[components.app]
+language = "python"
+path = "tools/app"
+"""
+
+
+def test_python_components_name_their_environment_and_pytest_arguments(project: config.Project) -> None:
+    dogfood = project.components["jessy-ci"]
+    assert dogfood.tests == ("unit",) and dogfood.test_extra == "dev"
+    assert dogfood.pytest_markers == "not slow and not engine"
+    app = parse(
+        PYTHON_COMPONENT
+        + 'test_extra = "test"\ntest_group = "ci"\npytest_markers = "not slow"\npytest_args = ["-x", "-k", "fast"]\n'
+    ).components["app"]
+    assert (app.test_extra, app.test_group, app.requirements) == ("test", "ci", None)
+    assert (app.pytest_markers, app.pytest_args) == ("not slow", ("-x", "-k", "fast"))
+    assert parse(PYTHON_COMPONENT + "coverage_threshold = 75\n").components["app"].coverage_threshold == 75
+    plain = parse(PYTHON_COMPONENT).components["app"]
+    assert (plain.test_extra, plain.test_group, plain.requirements, plain.pytest_args) == (None, None, None, ())
+    assert parse(PYTHON_COMPONENT + 'requirements = "requirements-dev.txt"\n').components["app"].requirements == (
+        "requirements-dev.txt"
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ('test_extra = ""', r"components\.app\.test_extra: expected a non-empty string, got ''"),
+        ("test_extra = 3", r"components\.app\.test_extra: expected a non-empty string, got 3"),
+        ('test_extra = "te st"', r"components\.app\.test_extra: expected an extra or dependency group name"),
+        ('test_group = "-x"', r"components\.app\.test_group: expected an extra or dependency group name"),
+        ('requirements = "missing.txt"', r"components\.app\.requirements: expected an existing file"),
+        (
+            'requirements = "r.txt"\ntest_extra = "test"',
+            r"components\.app\.requirements: expected either requirements or test_extra/test_group, not both",
+        ),
+        ('pytest_args = "-x"', r"components\.app\.pytest_args: expected a list of strings, got '-x'"),
+        ('pytest_args = ["-m", "slow"]', r"components\.app\.pytest_args: expected arguments without -m"),
+        ('pytest_args = ["-mslow"]', r"components\.app\.pytest_args: expected arguments without -m"),
+        ("pytest_markers = []", r"components\.app\.pytest_markers: expected a non-empty string, got \[\]"),
+        ('test_extras = "test"', r"components\.app\.test_extras: unknown key"),
+        ("coverage_threshold = 101", r"components\.app\.coverage_threshold: expected a number from 0 to 100"),
+        ('coverage_threshold = "80"', r"components\.app\.coverage_threshold: expected a number from 0 to 100"),
+    ],
+)
+def test_bad_python_keys_name_the_key_and_what_was_expected(keys: str, message: str) -> None:
+    with pytest.raises(UsageError, match=rf"^jessy-ci\.toml: {message}"):
+        config.parse(
+            PYTHON_COMPONENT + keys + "\n",
+            "jessy-ci.toml",
+            exists=lambda p: p in ("tools/app", "tools/app/r.txt", "tools/app/requirements-dev.txt"),
+        )
+
+
+def test_the_requirements_file_is_relative_to_the_component() -> None:
+    seen: list[str] = []
+
+    def exists(path: str) -> bool:
+        seen.append(path)
+        return True
+
+    config.parse(PYTHON_COMPONENT + 'requirements = "../shared/req.txt"\n', "jessy-ci.toml", exists)
+    assert seen == ["tools/app", "tools/shared/req.txt"]
+
+
+def test_python_keys_on_another_language_are_bad_input() -> None:
+    with pytest.raises(UsageError, match=r"components\.core\.test_extra: expected a key of python components only"):
+        parse(MINIMAL.replace('path = "services/core"', 'path = "services/core"\ntest_extra = "dev"'))

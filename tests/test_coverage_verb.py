@@ -58,8 +58,11 @@ def coverage(project: config.Project, runner: FakeRunner, threshold: float | Non
     return anyio.run(run_coverage, Session(project, runner), list(components), threshold)
 
 
+RUST_AND_GO = ("jessy-core", "jessy-api")
+
+
 def test_reports_are_merged_over_components_with_repo_relative_paths(project: config.Project) -> None:
-    report = coverage(project, FakeRunner(), 50)
+    report = coverage(project, FakeRunner(), 50, *RUST_AND_GO)
     assert report.passed, report.failures()
     total = parse_lcov(report.files["coverage/lcov.info"].decode())
     assert sorted(total.files) == [
@@ -82,7 +85,7 @@ def test_reports_are_merged_over_components_with_repo_relative_paths(project: co
 
 
 def test_each_step_shows_its_component_percentage_and_the_summary_the_total(project: config.Project) -> None:
-    report = coverage(project, FakeRunner(), None)
+    report = coverage(project, FakeRunner(), None, *RUST_AND_GO)
     metrics = {s.name: dict(s.metrics) for s in report.steps}
     assert metrics["jessy-core:coverage"]["coverage"] == "3/4 lines (75.0%)"
     assert metrics["jessy-api:coverage"]["coverage"] == "2/4 lines (50.0%)"
@@ -93,20 +96,20 @@ def test_each_step_shows_its_component_percentage_and_the_summary_the_total(proj
 
 
 def test_the_threshold_fails_every_component_under_it_and_the_total(project: config.Project) -> None:
-    report = coverage(project, FakeRunner(), None)  # jessy-ci.toml: 80
+    report = coverage(project, FakeRunner(), None, *RUST_AND_GO)  # jessy-ci.toml: 80
     assert report.gate_failures == [
         "coverage jessy-core: 75.0% < threshold 80%",
         "coverage jessy-api: 50.0% < threshold 80%",
         "coverage total: 62.5% < threshold 80%",
     ]
     assert coverage(project, FakeRunner(), 75, "jessy-core").passed
-    assert coverage(project, FakeRunner(), 0).passed
+    assert coverage(project, FakeRunner(), 0, *RUST_AND_GO).passed
 
 
 def test_a_failing_tool_fails_its_step_and_its_component_has_no_data(project: config.Project) -> None:
     runner = FakeRunner(files={"go": {}, "rust": {"lcov.info": HOST_LCOV.encode()}})
     runner.exit_codes["jessy-api:coverage"] = 1
-    report = coverage(project, runner, 0)
+    report = coverage(project, runner, 0, *RUST_AND_GO)
     failures = report.failures()
     assert any(f.startswith("jessy-api:coverage: failed") for f in failures)
     assert "coverage jessy-api: no coverage data (0 lines)" in failures
@@ -125,9 +128,68 @@ def test_the_dagger_runner_gets_the_same_rust_coverage_tool_as_the_host(project:
     assert runner.steps[0].command[:2] == ("cargo", "tarpaulin")
 
 
-def test_selecting_only_components_without_coverage_is_a_usage_error(project: config.Project) -> None:
-    with pytest.raises(UsageError, match="--component features: no coverage for these; expected a rust or go"):
-        coverage(project, FakeRunner(), None, "features")
+def test_selecting_only_components_without_coverage_is_a_usage_error() -> None:
+    project = config.parse('[components.tool]\nlanguage = "python"\npath = "tool"\ntests = []\n', "jessy-ci.toml")
+    expected = "--component tool: no coverage for these; expected a rust or go component, or a python component with"
+    with pytest.raises(UsageError, match=expected):
+        coverage(project, FakeRunner(), None, "tool")
+
+
+# --- Python: coverage.py's lcov (a real pytest-cov report, scripts/make_pytest_cov_sample.py) -------------------
+
+PYTEST_COV_LCOV = (Path(__file__).parent / "samples" / "pytest-cov.lcov").read_bytes()
+PYTHON_JUNIT = b'<testsuite><testcase classname="tests.test_calc" name="test_zero"/></testsuite>'
+WITH_PYTHON = """
+[components.jessy-core]
+language = "rust"
+path = "services/jessy-core"
+
+[components.calc]
+language = "python"
+path = "tools/calc"
+"""
+
+
+def test_python_coverage_is_merged_with_the_others_branches_included() -> None:
+    project = config.parse(WITH_PYTHON, "jessy-ci.toml")
+    runner = FakeRunner(
+        files={
+            "rust": {"lcov.info": HOST_LCOV.encode()},
+            "python": {"lcov.info": PYTEST_COV_LCOV, "junit.xml": PYTHON_JUNIT},
+        }
+    )
+    report = coverage(project, runner, 60)
+    assert report.passed, report.failures()
+    total = parse_lcov(report.files["coverage/lcov.info"].decode())
+    assert sorted(total.files) == [
+        "services/jessy-core/src/lib.rs",
+        "tools/calc/src/calc/__init__.py",  # coverage.py writes paths relative to where it ran: the component
+        "tools/calc/tests/test_calc.py",
+    ]
+    assert (total.lines_total, total.lines_covered) == (4 + 16, 3 + 11)
+    assert (total.branches_total, total.branches_covered) == (8, 3)
+    metrics = {s.name: dict(s.metrics) for s in report.steps}
+    assert metrics["calc:coverage"]["coverage"] == "11/16 lines (68.7%), 3/8 branches (37.5%)"
+    assert metrics["jessy-core:coverage"]["coverage"] == "3/4 lines (75.0%)"
+    lcov = report.files["coverage/lcov.info"].decode()
+    assert "BRDA:5,0,jump to line 6,0\n" in lcov and "BRDA:13,0,jump to line 14,-\n" in lcov
+    assert "BRF:8\nBRH:3\n" in lcov
+    cobertura = ET.fromstring(report.files["coverage/cobertura.xml"])
+    assert (cobertura.get("branches-valid"), cobertura.get("branches-covered")) == ("8", "3")
+    assert cobertura.get("lines-valid") == "20"
+    calc = next(c for c in cobertura.iter("class") if c.get("filename") == "tools/calc/src/calc/__init__.py")
+    line5 = next(line for line in calc.iter("line") if line.get("number") == "5")
+    assert (line5.get("branch"), line5.get("condition-coverage")) == ("true", "50% (1/2)")
+    page = report.files["coverage/html/index.html"].decode()
+    assert "<th>branches</th>" in page and "tools/calc/src/calc/__init__.py" in page
+    assert "coverage/html/calc/index.html" in report.files and "coverage/calc.lcov.info" in report.files
+
+
+def test_python_coverage_is_gated_like_the_others() -> None:
+    project = config.parse(WITH_PYTHON, "jessy-ci.toml")
+    runner = FakeRunner(files={"rust": {"lcov.info": HOST_LCOV.encode()}, "python": {"lcov.info": PYTEST_COV_LCOV}})
+    report = coverage(project, runner, 70, "calc")
+    assert report.gate_failures == ["coverage calc: 68.7% < threshold 70%", "coverage total: 68.7% < threshold 70%"]
 
 
 @pytest.mark.parametrize(
@@ -142,3 +204,13 @@ def test_selecting_only_components_without_coverage_is_a_usage_error(project: co
 )
 def test_repo_relative_paths_from_any_checkout(path: str, expected: str) -> None:
     assert list(repo_relative(Coverage({path: {1: 1}}), "services/jessy-core").files) == [expected]
+
+
+def test_a_component_with_its_own_threshold_is_gated_on_it_unless_one_is_given() -> None:
+    project = config.parse(WITH_PYTHON + "coverage_threshold = 65\n", "jessy-ci.toml")
+    files = {"rust": {"lcov.info": HOST_LCOV.encode()}, "python": {"lcov.info": PYTEST_COV_LCOV}}
+    report = coverage(project, FakeRunner(files=files), None, "calc")
+    assert report.gate_failures == ["coverage total: 68.7% < threshold 80%"]  # calc meets its own 65%
+    assert "threshold 80% per component, calc 65% and in total" in report.notes[-1]
+    explicit = coverage(project, FakeRunner(files=files), 70, "calc")  # --threshold is for every component
+    assert explicit.gate_failures[0] == "coverage calc: 68.7% < threshold 70%"

@@ -60,6 +60,7 @@ async def test_every_function_and_check_is_registered(registration: Any) -> None
         "verdict",
         "serve",
         "smoke",
+        "load",
     }
     checks = checked_functions(captured[0])
     assert checks == {"lint", "test", "coverage", "bench_regression", "build", "scan", "publish_dry_run"}

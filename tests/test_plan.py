@@ -78,7 +78,7 @@ def test_integration_services_are_built_from_the_sources_and_health_checked(proj
     step = by_name(plan_test(project, project.select(["features"])))["features:bdd"]
     assert step.image.startswith("python:3.11")
     assert step.junit is JunitSource.FILE
-    assert "--junitxml={reports}/junit.xml" in step.command
+    assert "'--junitxml={reports}/junit.xml'" in step.command[2]  # pytest in the component's environment
     core, api, orphan = step.services
     assert (core.name, core.port, core.health, core.url_env) == ("jessy-core", 8080, "/health", "JESSY_CORE_URL")
     assert core.setup == (("cargo", "build", "--locked", "--bin", "jessy-core"),)

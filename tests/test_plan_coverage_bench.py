@@ -22,11 +22,16 @@ def script(step: Step) -> list[str]:
     return shlex.split(step.command[2])
 
 
-def test_coverage_covers_rust_and_go_components_only(project: config.Project) -> None:
+def test_coverage_covers_rust_go_and_python_components_with_tests(project: config.Project) -> None:
     steps = plan_coverage(project, project.select([]))
-    assert [s.name for s in steps] == ["jessy-core:coverage", "jessy-api:coverage"]
+    assert [s.name for s in steps] == [
+        "jessy-core:coverage",
+        "jessy-api:coverage",
+        "features:coverage",
+        "jessy-ci:coverage",
+    ]
     assert all(s.kind == "coverage" for s in steps)
-    assert plan_coverage(project, project.select(["features", "jessy-ci"])) == []
+    assert [s.toolchain for s in steps] == ["rust", "go", "python", "python"]
 
 
 def test_rust_coverage_installs_tarpaulin_into_the_tools_cache_on_every_runner(project: config.Project) -> None:

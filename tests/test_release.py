@@ -23,6 +23,7 @@ from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan_reports
 from tests.conftest import TRIVY_SAMPLES
+from tests.support.preconditions import needs_checkout
 from tests.test_cli import jessy_ci
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -259,6 +260,7 @@ def test_from_report_rejects_a_file_that_is_not_a_trivy_report() -> None:
 # --- CLI ----------------------------------------------------------------------------------------------------------
 
 
+@needs_checkout
 @pytest.mark.parametrize("tag", ["1.2", "v1.2.03", "latest", "v1.2.3+meta"])
 def test_publish_with_a_bad_tag_exits_2_before_any_work(tag: str, tmp_path: Path) -> None:
     done = jessy_ci("publish", "--tag", tag, "--dry-run", "--runner", "dagger", "--reports", str(tmp_path))
@@ -267,12 +269,14 @@ def test_publish_with_a_bad_tag_exits_2_before_any_work(tag: str, tmp_path: Path
     assert not any(tmp_path.iterdir())
 
 
+@needs_checkout
 def test_publish_on_the_host_runner_exits_2_saying_so(tmp_path: Path) -> None:
     done = jessy_ci("publish", "--tag", "v1.2", "--dry-run", "--runner", "host", "--reports", str(tmp_path))
     assert done.returncode == 2
     assert "publish needs a Dagger engine" in done.stderr
 
 
+@needs_checkout
 def test_a_password_given_in_clear_is_refused_and_never_echoed(tmp_path: Path) -> None:
     secret = "hunter2-not-a-reference"
     done = jessy_ci("publish", "--tag", "v1.2", "--username", "me", "--password", secret, "--runner", "dagger")

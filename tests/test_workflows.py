@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.support.preconditions import needs_checkout
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 MAIN = ROOT / "ci" / "src" / "jessy_ci" / "main.py"
@@ -158,6 +159,7 @@ def _actionlint() -> str:
     return found
 
 
+@needs_checkout
 def test_actionlint_is_clean_and_catches_a_broken_workflow(tmp_path: Path) -> None:
     clean = subprocess.run([_actionlint(), "-no-color"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert clean.returncode == 0, clean.stdout + clean.stderr

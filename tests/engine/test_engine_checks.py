@@ -23,6 +23,7 @@ FUNCTIONS = {
     "ci",
     "coverage",
     "lint",
+    "load",
     "publish",
     "publish-dry-run",
     "reports",
@@ -89,6 +90,7 @@ def test_test_passes_with_the_same_junit_files_names_and_counts_as_the_host_runn
         "features-bdd.xml",
         "jessy-api-integration.xml",
         "jessy-api-unit.xml",
+        "jessy-ci-unit.xml",  # jessy-ci's own fast tier, in a python container
         "jessy-core-integration.xml",
         "jessy-core-unit.xml",
     ]

@@ -267,3 +267,54 @@ def test_gate_without_lines_fails_even_at_threshold_zero() -> None:
         "coverage a: no coverage data (0 lines)",
         "coverage total: no coverage data (0 lines)",
     ]
+
+
+# --- branches (coverage.py's lcov, a real pytest-cov report: scripts/make_pytest_cov_sample.py) ------------------
+
+PYTEST_COV = Path(__file__).parents[1] / "samples" / "pytest-cov.lcov"
+
+
+def test_parse_pytest_cov_lcov_with_branches() -> None:
+    c = parse_lcov(PYTEST_COV.read_text())
+    assert sorted(c.files) == ["src/calc/__init__.py", "tests/test_calc.py"]
+    assert (c.lines_total, c.lines_covered) == (16, 11)
+    assert (c.branches_total, c.branches_covered) == (8, 3)
+    assert c.branches["src/calc/__init__.py"][(5, "0", "jump to line 6")] == 0
+    assert c.branches["src/calc/__init__.py"][(7, "0", "jump to line 9")] == 1
+    assert "tests/test_calc.py" not in c.branches
+    assert describe(c) == "11/16 lines (68.7%), 3/8 branches (37.5%)"
+    by_path = {f.path: f for f in c.per_file()}
+    assert (by_path["src/calc/__init__.py"].branches_total, by_path["src/calc/__init__.py"].branches_covered) == (8, 3)
+
+
+def test_branches_round_trip_through_lcov_and_follow_their_file() -> None:
+    c = with_prefix(parse_lcov(PYTEST_COV.read_text()), "tools/calc")
+    assert list(c.branches) == ["tools/calc/src/calc/__init__.py"]
+    text = to_lcov(c)
+    assert parse_lcov(text) == c
+    assert "BRDA:13,0,jump to line 14,-\n" in text  # never-run line: "-", as lcov writes it
+    assert "BRDA:5,0,jump to line 6,0\n" in text  # run, branch not taken: 0
+    assert "BRF:8\nBRH:3\n" in text
+    twice = merge(c, c)
+    assert twice.branches["tools/calc/src/calc/__init__.py"][(7, "0", "jump to line 9")] == 2
+    assert (twice.branches_total, twice.branches_covered) == (8, 3)
+
+
+def test_branch_names_with_commas_and_malformed_branch_records() -> None:
+    c = parse_lcov("SF:a.py\nDA:1,1\nBRDA:1,0,return from function 'f, g',2\nend_of_record\n")
+    assert c.branches == {"a.py": {(1, "0", "return from function 'f, g'"): 2}}
+    with pytest.raises(ValueError, match="lcov line 2: expected BRDA:<line>,<block>,<branch>,<taken>"):
+        parse_lcov("SF:a.py\nBRDA:1,0\nend_of_record\n")
+    with pytest.raises(ValueError, match="lcov line 1: BRDA record outside an SF record"):
+        parse_lcov("BRDA:1,0,b,1\n")
+
+
+def test_cobertura_and_html_show_branches_when_measured() -> None:
+    c = parse_lcov(PYTEST_COV.read_text())
+    root = ET.fromstring(to_cobertura(c, timestamp=1))
+    assert (root.get("branches-valid"), root.get("branches-covered"), root.get("branch-rate")) == ("8", "3", "0.375")
+    line = next(el for el in root.iter("line") if el.get("number") == "13")
+    assert (line.get("branch"), line.get("condition-coverage")) == ("true", "0% (0/2)")
+    page = to_html(c, "t")["index.html"].decode()
+    assert "<th>branches</th>" in page and "3/8 (37.5%)" in page
+    assert "<th>branches</th>" not in to_html(core(), "t")["index.html"].decode()  # lines only: no column

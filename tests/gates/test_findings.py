@@ -49,3 +49,43 @@ def test_passing_go_packages_and_cargo_progress_are_one_line_or_none() -> None:
     assert console_line("test config::tests::port ... ok") is None
     assert console_line("test config::tests::defaults ... FAILED") == "test config::tests::defaults ... FAILED"
     assert console_line("test result: FAILED. 19 passed; 1 failed") == "test result: FAILED. 19 passed; 1 failed"
+
+
+@pytest.mark.parametrize(
+    ("sample", "finding"),
+    [
+        (
+            "unresolvable.stderr",
+            "No solution found when resolving dependencies: Because no-such-package-jessy-xyz was not found in the "
+            "package registry and bad depends on no-such-package-jessy-xyz==1, we can conclude that your requirements "
+            "are unsatisfiable.",
+        ),
+        (
+            "bad-pyproject.stderr",
+            "Failed to parse: pyproject.toml: Invalid `pyproject.toml`: TOML parse error at line 7, column 11",
+        ),
+        ("unknown-extra.stderr", None),  # one line: the step's last line says it already
+    ],
+)
+def test_uv_errors_are_named_with_their_causes(sample: str, finding: str | None) -> None:
+    """Real uv 0.13.9 output (tests/samples/uv/) when a component's environment cannot be built."""
+    assert first_finding((SAMPLES / "uv" / sample).read_text()) == finding
+
+
+def test_uv_errors_drawn_for_a_terminal_are_named_too() -> None:
+    drawn = "  \u00d7 No solution found when resolving dependencies:\n  ╰─▶ Because nope was not found, it fails.\n"
+    assert (
+        first_finding(drawn) == "No solution found when resolving dependencies: Because nope was not found, it fails."
+    )
+
+
+def test_a_failed_python_step_names_uv_first_error_not_its_last_line() -> None:
+    from jessy_ci.runners import RunResult
+    from jessy_ci.steps import JunitSource, Step
+    from jessy_ci.verbs.execute import outcome
+
+    step = Step("app:unit", "app", "unit", "python", "python", ".", ("sh", "-c", "…"), (), junit=JunitSource.FILE)
+    stderr = (SAMPLES / "uv" / "unresolvable.stderr").read_text()
+    result, _ = outcome(step, RunResult(1, "", stderr, 1.0))
+    assert result.status == "failed"
+    assert result.detail.startswith("exit code 1: No solution found when resolving dependencies: Because no-such-pack")

@@ -11,6 +11,7 @@ import pytest
 
 from jessy_ci.gates.secrets import Finding, scan, scan_file
 from jessy_ci.secretscan import tracked_files
+from tests.support.preconditions import needs_git
 
 ALNUM36 = "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5"  # 36 letters and digits, not a real token
 HEADER = "-----BEGIN " + "{}PRIVATE KEY-----"
@@ -64,6 +65,7 @@ def test_binary_files_are_skipped_and_every_finding_is_listed() -> None:
     assert [f.path for f in scan(files)] == ["a.pem", ".env"]
 
 
+@needs_git
 def test_the_step_module_scans_tracked_files_and_exits_1_on_a_finding(tmp_path: Path) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)

@@ -5,6 +5,8 @@ Every error names the file, the key and what was expected, and raises UsageError
 
 from __future__ import annotations
 
+import posixpath
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +15,15 @@ from typing import Literal, cast
 
 from jessy_ci.errors import UsageError
 from jessy_ci.imagerefs import PLATFORMS, Images, check_mirror, check_platform, normalize, parse_ref
+from jessy_ci.steps import (
+    MAX_LOAD_CONCURRENCY,
+    MAX_LOAD_INSTANCES,
+    MAX_LOAD_LAYER_BYTES,
+    MAX_LOAD_RATE,
+    MAX_LOAD_SECONDS,
+    MAX_SEED_LAYERS,
+    LoadMix,
+)
 
 CONFIG_FILE = "jessy-ci.toml"
 LANGUAGES = ("rust", "go", "python")
@@ -50,6 +61,14 @@ class Component:
     image: str | None = None
     size_budget_mb: float | None = None
     serve: Serve | None = None
+    coverage_threshold: float | None = None  # this component's coverage gate (percent), instead of [thresholds]
+    # Python components: where their test environment comes from (pyproject.toml's dependencies plus this extra
+    # or dependency group, or a requirements file relative to the component), and what pytest is given.
+    test_extra: str | None = None
+    test_group: str | None = None
+    requirements: str | None = None
+    pytest_markers: str | None = None
+    pytest_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,27 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class LoadConfig:
+    """``[load]`` of jessy-ci.toml or of an environment: the settings of `jessy-ci load`, each None where the table
+    does not set it (the command line wins, then the environment, then jessy-ci.toml, then the default)."""
+
+    target: str | None = None
+    instances: int | None = None
+    rate: int | None = None
+    duration: float | None = None
+    concurrency: int | None = None
+    seed_layers: int | None = None
+    layer_bytes: int | None = None
+    layers_path: str | None = None
+    sample_interval: float | None = None
+    mix: LoadMix | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_error_rate: float | None = None
+    min_rps: float | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     name: str
     source_url: str
@@ -92,6 +132,7 @@ class Project:
     thresholds: Thresholds
     registry: Registry
     images: Images = field(default_factory=Images)
+    load: LoadConfig = field(default_factory=LoadConfig)
 
     def select(self, names: list[str] | tuple[str, ...]) -> list[Component]:
         """The named components (all when none is named), in config order; an unknown name is a UsageError."""
@@ -220,6 +261,7 @@ class _Table:
                 raise UsageError(f"{self.file}: {self._key(key)}: unknown key; expected one of: {', '.join(allowed)}")
 
 
+_PYTHON_KEYS = ("test_extra", "test_group", "requirements", "pytest_markers", "pytest_args")
 _COMPONENT_KEYS = (
     "language",
     "path",
@@ -232,6 +274,8 @@ _COMPONENT_KEYS = (
     "image",
     "size_budget_mb",
     "serve",
+    "coverage_threshold",
+    *_PYTHON_KEYS,
 )
 _SERVE_KEYS = ("port", "port_env", "health", "url_env", "needs", "bind_env", "volume_init")
 _SERVICE_KEYS = ("component", "url_env", "needs", "env", "health_status")
@@ -240,6 +284,42 @@ _DEFAULT_TESTS: dict[str, tuple[TestKind, ...]] = {
     "go": ("unit", "integration"),
     "python": ("unit",),
 }
+
+
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")  # PEP 508 names: extras and dependency groups
+
+
+@dataclass(frozen=True)
+class _PythonKeys:
+    test_extra: str | None = None
+    test_group: str | None = None
+    requirements: str | None = None
+    pytest_markers: str | None = None
+    pytest_args: tuple[str, ...] = ()
+
+
+def _python_keys(t: _Table, language: str, path: str, exists: Callable[[str], bool] | None) -> _PythonKeys:
+    """The keys only a python component takes: where its test environment comes from and what pytest is given."""
+    given = [key for key in _PYTHON_KEYS if t.data.get(key) is not None]
+    if language != "python":
+        if given:
+            raise t.fail(given[0], "a key of python components only (this component is not python)", t.data[given[0]])
+        return _PythonKeys()
+    extra, group = t.opt_text("test_extra"), t.opt_text("test_group")
+    for key, value in (("test_extra", extra), ("test_group", group)):
+        if value is not None and not _NAME.match(value):
+            raise t.fail(key, "an extra or dependency group name (letters, digits, '.', '-', '_')", value)
+    requirements = t.opt_text("requirements")
+    if requirements is not None:
+        if extra or group:
+            raise t.fail("requirements", "either requirements or test_extra/test_group, not both", requirements)
+        if exists is not None and not exists(posixpath.normpath(posixpath.join(path, requirements))):
+            raise t.fail("requirements", "an existing file, relative to the component's path", requirements)
+    args = t.strings("pytest_args")
+    for arg in args:
+        if arg.startswith("-m"):
+            raise t.fail("pytest_args", "arguments without -m (the marker expression goes in pytest_markers)", arg)
+    return _PythonKeys(extra, group, requirements, t.opt_text("pytest_markers"), args)
 
 
 def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Component:
@@ -270,6 +350,8 @@ def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Co
         )
         serve_table.finish(_SERVE_KEYS)
     budget = t.get("size_budget_mb")
+    own_threshold = t.get("coverage_threshold")
+    python = _python_keys(t, language, path, exists)
     component = Component(
         name=name,
         language=language,
@@ -283,6 +365,12 @@ def _component(name: str, t: _Table, exists: Callable[[str], bool] | None) -> Co
         image=t.opt_text("image"),
         size_budget_mb=None if budget is None else t.number("size_budget_mb", 0, 0.001, 100_000),
         serve=serve,
+        coverage_threshold=None if own_threshold is None else t.number("coverage_threshold", 0, 0, 100),
+        test_extra=python.test_extra,
+        test_group=python.test_group,
+        requirements=python.requirements,
+        pytest_markers=python.pytest_markers,
+        pytest_args=python.pytest_args,
     )
     t.finish(_COMPONENT_KEYS)
     return component
@@ -372,6 +460,71 @@ def _images(t: _Table) -> Images:
     )
 
 
+_LOAD_KEYS = (
+    "target",
+    "instances",
+    "rate",
+    "duration",
+    "concurrency",
+    "seed_layers",
+    "layer_bytes",
+    "layers_path",
+    "sample_interval",
+    "mix",
+    "p95_ms",
+    "p99_ms",
+    "max_error_rate",
+    "min_rps",
+)
+_MIX_KEYS = ("read", "write", "health")
+
+
+def _load(t: _Table | None, components: Mapping[str, Component]) -> LoadConfig:
+    """``[load]``: every key optional, each checked against the bounds every load run keeps."""
+    if t is None:
+        return LoadConfig()
+
+    def whole(key: str, low: int, high: int) -> int | None:
+        return None if t.get(key) is None else t.whole(key, low, high)
+
+    def number(key: str, low: float, high: float) -> float | None:
+        return None if t.get(key) is None else t.number(key, 0, low, high)
+
+    target = t.opt_text("target")
+    served = [c.name for c in components.values() if c.serve is not None]
+    if target is not None and target not in served:
+        raise t.fail("target", f"a served component ({', '.join(served)})", target)
+    layers_path = t.opt_text("layers_path")
+    if layers_path is not None and not layers_path.startswith("/"):
+        raise t.fail("layers_path", "an HTTP path starting with /", layers_path)
+    mix_table = t.opt_table("mix")
+    mix = None
+    if mix_table is not None:
+        weights = {key: mix_table.whole(key, 0, 1000, 0, "a whole number (a weight)") for key in _MIX_KEYS}
+        mix_table.finish(_MIX_KEYS)
+        if not any(weights.values()):
+            raise t.fail("mix", "at least one weight above 0 (read, write, health)", dict(mix_table.data))
+        mix = LoadMix(**weights)
+    result = LoadConfig(
+        target=target,
+        instances=whole("instances", 1, MAX_LOAD_INSTANCES),
+        rate=whole("rate", 1, MAX_LOAD_RATE),
+        duration=number("duration", 0.1, MAX_LOAD_SECONDS),
+        concurrency=whole("concurrency", 1, MAX_LOAD_CONCURRENCY),
+        seed_layers=whole("seed_layers", 1, MAX_SEED_LAYERS),
+        layer_bytes=whole("layer_bytes", 1, MAX_LOAD_LAYER_BYTES),
+        layers_path=layers_path,
+        sample_interval=number("sample_interval", 0.1, 10),
+        mix=mix,
+        p95_ms=number("p95_ms", 0.001, 3_600_000),
+        p99_ms=number("p99_ms", 0.001, 3_600_000),
+        max_error_rate=number("max_error_rate", 0, 1),
+        min_rps=number("min_rps", 0, MAX_LOAD_RATE),
+    )
+    t.finish(_LOAD_KEYS)
+    return result
+
+
 def _toml(text: str, file: str) -> dict[str, object]:
     try:
         return tomllib.loads(text)
@@ -413,9 +566,10 @@ def parse(text: str, file: str = CONFIG_FILE, exists: Callable[[str], bool] | No
         thresholds=thresholds,
         registry=registry,
         images=images,
+        load=_load(root.opt_table("load"), components),
     )
     project.finish(("name", "source"))
-    root.finish(("project", "components", "services", "env", "thresholds", "registry", "images"))
+    root.finish(("project", "components", "services", "env", "thresholds", "registry", "images", "load"))
     return result
 
 
@@ -441,7 +595,7 @@ def load(root: Path) -> Project:
 
 ENVIRONMENTS_DIR = "environments"
 LOG_LEVELS = ("debug", "info", "warn", "error")
-_ENV_KEYS = ("description", "log_level", "registry", "ports", "urls", "limits", "env")
+_ENV_KEYS = ("description", "log_level", "registry", "ports", "urls", "limits", "env", "load")
 _LIMIT_KEYS = ("cpus", "memory_mb", "max_layer_bytes", "core_timeout_ms")
 
 
@@ -458,7 +612,7 @@ class Environment:
     """Where the services run: ports per service, log level, resource limits, registry and public URLs.
 
     ``service_env`` is what every service process gets (JESSY_MAX_LAYER_BYTES, JESSY_CORE_TIMEOUT_MS,
-    JESSY_LOG_LEVEL and the table's ``env``)."""
+    JESSY_LOG_LEVEL and the table's ``env``); ``load``: its settings of `jessy-ci load` (over jessy-ci.toml's)."""
 
     name: str
     description: str
@@ -468,6 +622,7 @@ class Environment:
     urls: Mapping[str, str]
     limits: Limits
     env: Mapping[str, str]
+    load: LoadConfig = field(default_factory=LoadConfig)
 
     @property
     def service_env(self) -> dict[str, str]:
@@ -513,6 +668,7 @@ def parse_environment(text: str, name: str, project: Project, file: str) -> Envi
             core_timeout_ms=limits.whole("core_timeout_ms", 1, 600_000, 2000),
         ),
         env=root.env("env"),
+        load=_load(root.opt_table("load"), project.components),
     )
     limits.finish(_LIMIT_KEYS)
     root.finish(_ENV_KEYS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ParamSpec, Protocol, TypeVar, cast
 
@@ -25,6 +26,7 @@ from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.runners.dagger_images import DaggerImages, RegistryAuth, oci_labels
 from jessy_ci.session import Session
 from jessy_ci.verbs import bench, build, ci, coverage, lint, publish, scan, smoke, test
+from jessy_ci.verbs import load as load_test
 from jessy_ci.verbs.execute import VERDICT_FILE, finish, read_verdict
 from jessy_ci.verbs.plan import UTILITY_IMAGE
 
@@ -71,6 +73,15 @@ FilterArg = Annotated[str, Doc(options.FILTER.help)]
 PlatformArg = Annotated[list[str] | None, Doc(options.PLATFORM.help)]
 SeverityArg = Annotated[str | None, Doc(options.SEVERITY.help)]
 IgnoreUnfixedArg = Annotated[bool, Doc(options.IGNORE_UNFIXED.help)]
+InstancesArg = Annotated[int | None, Doc(options.INSTANCES.help)]
+RateArg = Annotated[int | None, Doc(options.RATE.help)]
+DurationArg = Annotated[float | None, Doc(options.DURATION.help)]
+ConcurrencyArg = Annotated[int | None, Doc(options.CONCURRENCY.help)]
+P95MsArg = Annotated[float | None, Doc(options.P95_MS.help)]
+P99MsArg = Annotated[float | None, Doc(options.P99_MS.help)]
+MaxErrorRateArg = Annotated[float | None, Doc(options.MAX_ERROR_RATE.help)]
+MinRpsArg = Annotated[float | None, Doc(options.MIN_RPS.help)]
+EnvArg = Annotated[str, Doc("An environment of environments/NAME.toml: its service env (load: and its [load])")]
 SMOKE_TARGET = "jessy-api"  # the name a --api service is bound under in the smoke container
 DRY_RUN_REGISTRY = "localhost/jessy-ci-dry-run"
 _EXIT_2 = "import sys; sys.stderr.write(sys.argv[1] + '\\n'); sys.exit(2)"
@@ -86,6 +97,22 @@ class Verb(enum.Enum):
     BENCH = "bench"
     SCAN = "scan"
     CI = "ci"
+    LOAD = "load"
+
+
+@dataclass(frozen=True)
+class LoadArgs:
+    """The load options of a call as given; checked by ``options`` once the project (and the environment) is read."""
+
+    instances: int | None = None
+    rate: int | None = None
+    duration: float | None = None
+    concurrency: int | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_error_rate: float | None = None
+    min_rps: float | None = None
+    env: str = ""
 
 
 def _say(message: str) -> None:
@@ -184,6 +211,37 @@ class JessyCi:
             )
         return Session(project, runner, _say, images)
 
+    async def _environment(self, project: config.Project, env: str) -> config.Environment | None:
+        """``--env NAME``: environments/NAME.toml of the source (None without a name); an unknown one is bad input."""
+        if not env:
+            return None
+        file = f"{config.ENVIRONMENTS_DIR}/{env}.toml"
+        known = [e.removesuffix(".toml") for e in await self.source.directory(config.ENVIRONMENTS_DIR).entries()]
+        if env not in known:
+            raise UsageError(f"--env {env!r}: unknown environment; expected one of: {', '.join(sorted(known))}")
+        return config.parse_environment(await self.source.file(file).contents(), env, project, file)
+
+    async def _load_request(self, project: config.Project, args: LoadArgs) -> load_test.LoadRequest:
+        environment = await self._environment(project, args.env)
+        settings = options.load_settings(
+            project,
+            environment,
+            instances=args.instances,
+            rate=args.rate,
+            duration=args.duration,
+            concurrency=args.concurrency,
+        )
+        gate = options.load_gate(
+            project,
+            environment,
+            settings,
+            p95_ms=args.p95_ms,
+            p99_ms=args.p99_ms,
+            max_error_rate=args.max_error_rate,
+            min_rps=args.min_rps,
+        )
+        return load_test.LoadRequest(settings, gate, environment.service_env if environment is not None else None)
+
     async def _scan_gate(self, project: config.Project, severity: str | None, ignore_unfixed: bool) -> scan.ScanOptions:
         found = await self.source.glob(scan.IGNORE_FILE)
         text = await self.source.file(scan.IGNORE_FILE).contents() if found else None
@@ -206,6 +264,7 @@ class JessyCi:
         severity: str | None = None,
         ignore_unfixed: bool = False,
         platform: list[str] | None = None,
+        load: LoadArgs | None = None,
     ) -> Report:
         """One verb, every option checked first (bad input: nothing runs)."""
         names = options.COMPONENT(component)
@@ -248,6 +307,9 @@ class JessyCi:
 
                 parts = [("build", images), ("scan", scanned)]
                 return await ci.run_ci(session, names, parts, threshold=limit, baseline=loaded)
+            case Verb.LOAD:
+                request = await self._load_request(session.project, load or LoadArgs())
+                return await load_test.run_load(session, request)
 
     # --- checks: `dagger check` runs each of them on its own --------------------------------------------------
 
@@ -269,8 +331,8 @@ class JessyCi:
     @dagger_check
     @exits_2_on_bad_input
     async def coverage(self, component: ComponentsArg = None, threshold: ThresholdArg = None) -> str:
-        """Line coverage of Rust (cargo-tarpaulin) and Go components, unit and integration tests; fails naming every
-        component (and the total) under the threshold."""
+        """Line coverage of Rust (cargo-tarpaulin), Go and Python (coverage.py) components, unit and integration tests;
+        fails naming every component (and the total) under the threshold."""
         return summary_or_fail(await self._run(Verb.COVERAGE, None, component, threshold=threshold))
 
     @dagger_function(cache="never")
@@ -373,7 +435,7 @@ class JessyCi:
     @exits_2_on_bad_input
     async def reports(
         self,
-        verb: Annotated[Verb, Doc("The verb to run: lint, test, coverage, bench, scan or ci")],
+        verb: Annotated[Verb, Doc("The verb to run: lint, test, coverage, bench, scan, ci or load")],
         git: GitArg,
         component: ComponentsArg = None,
         threshold: ThresholdArg = None,
@@ -386,9 +448,18 @@ class JessyCi:
         severity: SeverityArg = None,
         ignore_unfixed: IgnoreUnfixedArg = False,
         platform: PlatformArg = None,
+        instances: InstancesArg = None,
+        rate: RateArg = None,
+        duration: DurationArg = None,
+        concurrency: ConcurrencyArg = None,
+        p95_ms: P95MsArg = None,
+        p99_ms: P99MsArg = None,
+        max_error_rate: MaxErrorRateArg = None,
+        min_rps: MinRpsArg = None,
+        env: EnvArg = "",
     ) -> dagger.Directory:
-        """A verb's reports folder — junit/, coverage/, bench/, scan/, sbom/, logs/, summary.md, verdict.json — also
-        when its checks fail: `dagger call reports --verb test export --path reports`. Options the verb does not
+        """A verb's reports folder — junit/, coverage/, bench/, scan/, sbom/, load/, logs/, summary.md, verdict.json —
+        also when its checks fail: `dagger call reports --verb test export --path reports`. Options the verb does not
         take are ignored."""
         report = await self._run(
             verb,
@@ -404,6 +475,7 @@ class JessyCi:
             severity=severity,
             ignore_unfixed=ignore_unfixed,
             platform=platform,
+            load=LoadArgs(instances, rate, duration, concurrency, p95_ms, p99_ms, max_error_rate, min_rps, env),
         )
         return reports_directory(report)
 
@@ -497,6 +569,27 @@ class JessyCi:
 
     @dagger_function(cache="never")
     @exits_2_on_bad_input
+    async def load(
+        self,
+        instances: InstancesArg = None,
+        rate: RateArg = None,
+        duration: DurationArg = None,
+        concurrency: ConcurrencyArg = None,
+        p95_ms: P95MsArg = None,
+        p99_ms: P99MsArg = None,
+        max_error_rate: MaxErrorRateArg = None,
+        min_rps: MinRpsArg = None,
+        env: EnvArg = "",
+    ) -> str:
+        """Load test: vegeta at a constant rate over N instances of jessy-api sharing one jessy-core and one fresh
+        layer volume, all bound as services of the run (nothing else is ever targeted); resources of every service
+        sampled. Fails naming each breached limit (load p95: 41.3 ms > 20 ms); the files: reports --verb load."""
+        args = LoadArgs(instances, rate, duration, concurrency, p95_ms, p99_ms, max_error_rate, min_rps, env)
+        report = await self._run(Verb.LOAD, None, load=args)
+        return summary_or_fail(report) + "\n" + report.files.get("load/load.md", b"").decode()
+
+    @dagger_function(cache="never")
+    @exits_2_on_bad_input
     async def serve(
         self,
         env: Annotated[str, Doc("An environment of environments/NAME.toml: its service env and ports")] = "",
@@ -508,13 +601,6 @@ class JessyCi:
         from jessy_ci.verbs.serve import serve_ports
 
         project = await self._project()
-        environment = None
-        if env:
-            file = f"{config.ENVIRONMENTS_DIR}/{env}.toml"
-            known = [e.removesuffix(".toml") for e in await self.source.directory(config.ENVIRONMENTS_DIR).entries()]
-            if env not in known:
-                raise UsageError(f"--env {env!r}: unknown environment; expected one of: {', '.join(sorted(known))}")
-            text = await self.source.file(file).contents()
-            environment = config.parse_environment(text, env, project, file)
+        environment = await self._environment(project, env)
         specs = serve_specs(project, environment.service_env if environment else None)
         return self._runner().serve(specs, serve_proxy(project, specs, serve_ports(specs, environment, {})))

@@ -11,16 +11,25 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from jessy_ci.errors import UsageError
 from jessy_ci.imagerefs import check_platform
-from jessy_ci.steps import BenchSettings
+from jessy_ci.steps import (
+    MAX_LOAD_CONCURRENCY,
+    MAX_LOAD_INSTANCES,
+    MAX_LOAD_RATE,
+    MAX_LOAD_REQUESTS,
+    MAX_LOAD_SECONDS,
+    BenchSettings,
+    LoadSettings,
+)
 
 if TYPE_CHECKING:
-    from jessy_ci.config import Component, Project
+    from jessy_ci.config import Component, Environment, Project
     from jessy_ci.gates.bench import Baseline
+    from jessy_ci.gates.load import LoadGate
 
 T = TypeVar("T")
 BENCH = BenchSettings()
@@ -160,6 +169,166 @@ CORE_URL = Option[str | None](
     "core-url", "The core's URL, to delete the scratch layer.", lambda raw: url(raw, "--core-url") if raw else None
 )
 TIMEOUT = Option[float]("timeout", "Seconds to retry while a deployment settles.", _timeout, "SECONDS")
+
+
+def _whole(name: str, raw: object, low: int, high: int) -> int:
+    value = _number(name, raw)
+    if not (value.is_integer() and low <= value <= high):  # NaN is no integer
+        raise UsageError(f"--{name} {raw!r}: expected a whole number from {low} to {high}")
+    return int(value)
+
+
+def _above_zero(name: str, raw: object, unit: str, high: float = math.inf) -> float:
+    value = _number(name, raw)
+    if not (math.isfinite(value) and 0 < value <= high):
+        limit = f", at most {high:g}" if math.isfinite(high) else ""
+        raise UsageError(f"--{name} {raw!r}: expected {unit} above 0{limit}")
+    return value
+
+
+def _fraction(raw: object) -> float:
+    value = _number("max-error-rate", raw)
+    if not 0 <= value <= 1:
+        raise UsageError(f"--max-error-rate {raw!r}: expected a fraction from 0 to 1, e.g. 0.01 for 1%")
+    return value
+
+
+def _rps(raw: object) -> float:
+    value = _number("min-rps", raw)
+    if not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"--min-rps {raw!r}: expected requests per second, 0 or more")
+    return value
+
+
+INSTANCES = Option[int | None](
+    "instances",
+    f"Instances of the target the load is spread over (1-{MAX_LOAD_INSTANCES}). Default: [load] instances, else 2.",
+    lambda raw: None if raw is None else _whole("instances", raw, 1, MAX_LOAD_INSTANCES),
+    "N",
+)
+RATE = Option[int | None](
+    "rate",
+    f"Requests per second, sent at a constant rate (1-{MAX_LOAD_RATE}). Default: [load] rate, else 50.",
+    lambda raw: None if raw is None else _whole("rate", raw, 1, MAX_LOAD_RATE),
+    "R",
+)
+DURATION = Option[float | None](
+    "duration",
+    f"Seconds of load (at most {MAX_LOAD_SECONDS:g}). Default: [load] duration, else 10.",
+    lambda raw: None if raw is None else _above_zero("duration", raw, "seconds", MAX_LOAD_SECONDS),
+    "SECONDS",
+)
+CONCURRENCY = Option[int | None](
+    "concurrency",
+    f"At most this many requests in flight (vegeta's workers, 1-{MAX_LOAD_CONCURRENCY}). "
+    "Default: [load] concurrency, else 10.",
+    lambda raw: None if raw is None else _whole("concurrency", raw, 1, MAX_LOAD_CONCURRENCY),
+    "C",
+)
+P95_MS = Option[float | None](
+    "p95-ms",
+    "Fail when the 95th percentile latency is above this many milliseconds. Default: [load] p95_ms (none: no limit).",
+    lambda raw: None if raw is None else _above_zero("p95-ms", raw, "milliseconds"),
+    "MS",
+)
+P99_MS = Option[float | None](
+    "p99-ms",
+    "Fail when the 99th percentile latency is above this many milliseconds. Default: [load] p99_ms (none: no limit).",
+    lambda raw: None if raw is None else _above_zero("p99-ms", raw, "milliseconds"),
+    "MS",
+)
+MAX_ERROR_RATE = Option[float | None](
+    "max-error-rate",
+    "Fail when a larger fraction of the requests fail (0-1, e.g. 0.01). Default: [load] max_error_rate (none: no "
+    "limit).",
+    lambda raw: None if raw is None else _fraction(raw),
+    "F",
+)
+MIN_RPS = Option[float | None](
+    "min-rps",
+    "Fail when fewer successful requests per second come back (vegeta's throughput). Default: [load] min_rps (none: "
+    "no limit).",
+    lambda raw: None if raw is None else _rps(raw),
+    "R",
+)
+
+
+def _chosen(*values: T | None) -> T | None:
+    """The first value that is set, if any."""
+    return next((v for v in values if v is not None), None)
+
+
+def _first(*values: T | None) -> T:
+    """The first value that is set (the last one, a default, always is)."""
+    return cast(T, _chosen(*values))
+
+
+def load_settings(
+    project: Project,
+    environment: Environment | None,
+    *,
+    instances: object = None,
+    rate: object = None,
+    duration: object = None,
+    concurrency: object = None,
+) -> LoadSettings:
+    """The load run: each option (checked here), else the environment's [load], else jessy-ci.toml's [load], else
+    the default. A run of more than MAX_LOAD_REQUESTS requests (rate x duration) is bad input."""
+    default = LoadSettings()
+    own = project.load
+    env = environment.load if environment is not None else own  # no environment: jessy-ci.toml's twice
+    settings = LoadSettings(
+        target=_first(env.target, own.target, default.target),
+        instances=_first(INSTANCES(instances), env.instances, own.instances, default.instances),
+        rate=_first(RATE(rate), env.rate, own.rate, default.rate),
+        seconds=_first(DURATION(duration), env.duration, own.duration, default.seconds),
+        concurrency=_first(CONCURRENCY(concurrency), env.concurrency, own.concurrency, default.concurrency),
+        mix=_first(env.mix, own.mix, default.mix),
+        seed_layers=_first(env.seed_layers, own.seed_layers, default.seed_layers),
+        layer_bytes=_first(env.layer_bytes, own.layer_bytes, default.layer_bytes),
+        layers_path=_first(env.layers_path, own.layers_path, default.layers_path),
+        sample_seconds=_first(env.sample_interval, own.sample_interval, default.sample_seconds),
+    )
+    if not 1 <= settings.requests <= MAX_LOAD_REQUESTS:
+        raise UsageError(
+            f"--rate {settings.rate} and --duration {settings.seconds:g}: {settings.requests} requests; expected from "
+            f"1 to {MAX_LOAD_REQUESTS} in one run (a lower rate or a shorter duration)"
+        )
+    return settings
+
+
+def load_gate(
+    project: Project,
+    environment: Environment | None,
+    settings: LoadSettings,
+    *,
+    p95_ms: object = None,
+    p99_ms: object = None,
+    max_error_rate: object = None,
+    min_rps: object = None,
+) -> LoadGate:
+    """The limits of the load gate: each option (checked here), else the environment's [load], else jessy-ci.toml's
+    [load]; unset: not gated. A minimum throughput above the rate could never pass: bad input."""
+    from jessy_ci.gates.load import LoadGate
+
+    own = project.load
+    env = environment.load if environment is not None else own
+    floors = [(MIN_RPS(min_rps), MIN_RPS.flag)]
+    if environment is not None:
+        floors.append((env.min_rps, f"environments/{environment.name}.toml: load.min_rps"))
+    floors.append((own.min_rps, "jessy-ci.toml: load.min_rps"))
+    floor, source = next(((v, where) for v, where in floors if v is not None), (None, ""))
+    if floor is not None and floor > settings.rate:
+        raise UsageError(
+            f"{source} {floor:g}: above the rate of {settings.rate} requests/s; expected at most the rate "
+            "(successful requests per second never exceed it)"
+        )
+    return LoadGate(
+        p95_ms=_chosen(P95_MS(p95_ms), env.p95_ms, own.p95_ms),
+        p99_ms=_chosen(P99_MS(p99_ms), env.p99_ms, own.p99_ms),
+        max_error_rate=_chosen(MAX_ERROR_RATE(max_error_rate), env.max_error_rate, own.max_error_rate),
+        min_rps=floor,
+    )
 
 
 def baseline(text: str, source: str) -> Baseline:

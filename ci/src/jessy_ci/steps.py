@@ -26,6 +26,9 @@ class Cache:
     ``containers_only``: the host runner ignores this cache altogether (its tool keeps its own home and settings).
     ``per_checkout``: on the host, kept with the checkout (a cargo target dir: two checkouts of one crate must not
     share it); every other cache is the user's, shared by all clones (tools compiled once, not once per clone).
+    ``fresh_in_containers``: the Dagger runner mounts no volume: ``path`` is the container's own folder, made anew in
+    every container (a Python environment, rebuilt from the package cache so that nothing stale survives), while the
+    host keeps it like any other cache.
     """
 
     name: str
@@ -34,6 +37,7 @@ class Cache:
     locked: bool = False
     containers_only: bool = False
     per_checkout: bool = False
+    fresh_in_containers: bool = False
 
 
 class JunitSource(Enum):
@@ -51,6 +55,8 @@ class ServiceSpec:
 
     ``init``: commands run after the build and before the start, with ``data_env`` pointing at the (fresh) data
     volume, to initialise it (``jessy-core init-volume``).
+    ``reports``: its command writes files under ``{reports}`` (a resource sampler); they come back with the report
+    files of the step that started it (host: the step's own folder; Dagger: a volume shared with the step).
     """
 
     name: str
@@ -71,6 +77,7 @@ class ServiceSpec:
     bind_env: str | None = None
     health_status: int = 200
     init: tuple[Argv, ...] = ()
+    reports: bool = False
 
     def init_arguments(self) -> tuple[Argv, ...]:
         """The ``init`` commands without the service's own command: what its image's entrypoint takes."""
@@ -135,3 +142,47 @@ class BenchSettings:
     count: int = 10
     seconds: float = 2.0
     filter: str = ""
+
+
+# Every load run is bounded: in time, in rate, in requests (rate x duration) and in instances.
+MAX_LOAD_SECONDS = 300.0
+MAX_LOAD_RATE = 1000
+MAX_LOAD_REQUESTS = 50_000
+MAX_LOAD_INSTANCES = 8
+MAX_LOAD_CONCURRENCY = 1000
+MAX_SEED_LAYERS = 1000
+MAX_LOAD_LAYER_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadMix:
+    """The share of each scenario, as weights: reads of seeded layers, writes of small layers, health calls."""
+
+    read: int = 70
+    write: int = 20
+    health: int = 10
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """How a load run drives ``target`` (a served component): ``instances`` of it share one of everything it needs
+    and one fresh layer volume; ``rate`` requests/s for ``seconds``, at most ``concurrency`` in flight, spread over
+    the instances in the proportions of ``mix``; ``seed_layers`` layers of ``layer_bytes`` bytes are written before
+    the run for the reads (the writes send bodies of the same size); every service's resources are sampled every
+    ``sample_seconds``. Paths: the layers under ``layers_path``, the health call is the service's health path."""
+
+    target: str = "jessy-api"
+    instances: int = 2
+    rate: int = 50
+    seconds: float = 10.0
+    concurrency: int = 10
+    mix: LoadMix = field(default_factory=LoadMix)
+    seed_layers: int = 20
+    layer_bytes: int = 1024
+    layers_path: str = "/api/layers"
+    sample_seconds: float = 0.5
+
+    @property
+    def requests(self) -> int:
+        """How many requests the run sends at most (rate x duration)."""
+        return round(self.rate * self.seconds)

@@ -179,6 +179,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # The commands register themselves on ``app``.
-from jessy_ci.cli import checks, hooks, release, services  # noqa: E402
+from jessy_ci.cli import checks, hooks, load, release, services  # noqa: E402
 
-COMMANDS = (checks, hooks, release, services)
+COMMANDS = (checks, hooks, release, services, load)

@@ -128,9 +128,9 @@ def coverage(
     changed_since: ChangedSinceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Line coverage of Rust and Go components (unit + integration tests): lcov, Cobertura, HTML; threshold gate."""
+    """Line coverage of Rust, Go and Python components (unit + integration tests): lcov, Cobertura, HTML; gate."""
     from jessy_ci.report import Report
-    from jessy_ci.verbs.coverage import measurable, run_coverage
+    from jessy_ci.verbs.coverage import NOTHING_MEASURED, measurable, run_coverage
 
     limit = options.THRESHOLD(threshold)
 
@@ -138,7 +138,7 @@ def coverage(
         if changed_since is not None and chosen:  # a changed-only selection may hold components without coverage
             measured = measurable(session.project, chosen)
             if measured is None:
-                return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
+                return Report(verb="coverage", notes=[NOTHING_MEASURED])
             chosen = measured
         return await run_coverage(session, chosen, limit)
 

@@ -2,7 +2,9 @@
 
 - ``first_finding``: the first problem a linter reports, as ``file:line: message`` (rustc/clippy's ``-->`` form,
   the ``file:line:col: message`` form of go vet, ruff and most tools, hadolint's ``file:line CODE message``, cargo
-  fmt's ``Diff in file:line``), instead of the tool's last line ("could not compile … due to 2 previous errors").
+  fmt's ``Diff in file:line``), instead of the tool's last line ("could not compile … due to 2 previous errors"); and
+  uv's first error with its causes (``error: No solution found when resolving dependencies`` + ``cause: Because
+  …``), which would otherwise be cut to its last cause.
 - ``console_line``: a line of a step's output as the console shows it (gotestsum-style): `go test -json` events become
   one line per package and per failing test, passing tests and compiler progress disappear; None drops the line.
 """
@@ -22,12 +24,34 @@ _FMT_DIFF = re.compile(r"^Diff in (?P<file>\S+?):(?P<line>\d+):?")
 _NOISE = re.compile(r"^\s*(Compiling|Checking|Downloaded|Downloading|Updating|Fresh|Locking|Adding)\s")
 _PASSING_TEST = re.compile(r"^(test .+ \.\.\. (ok|ignored)|running \d+ tests?)$")
 _SUMMARY_ERROR = re.compile(r"could not compile|aborting due to|previous errors?|warnings? emitted")
+# uv's errors: a headline and its causes, plain (`error: …` / `  cause: …`, uv's output when not on a terminal) or
+# drawn (a multiplication sign, then `╰─▶ …`).
+_UV_ERROR = re.compile(r"^\s*(?:error:|\u00d7)\s+(?P<message>\S.*)$")
+_UV_CAUSE = re.compile(r"^\s*(?:cause:|Caused by:|╰─▶)\s+(?P<message>\S.*)$")
+
+
+def _uv_error(lines: list[str], index: int) -> str | None:
+    """The error starting at ``lines[index]`` with every cause right under it, as one line; None when it has none
+    (a plain ``error:`` line of another tool)."""
+    headline = _UV_ERROR.match(lines[index])
+    if headline is None:
+        return None
+    causes: list[str] = []
+    for follow in lines[index + 1 :]:
+        cause = _UV_CAUSE.match(follow)
+        if cause is None:
+            break
+        causes.append(cause.group("message").strip())
+    return ": ".join((headline.group("message").strip().rstrip(":"), *causes)) if causes else None
 
 
 def first_finding(output: str) -> str | None:
     """The first reported problem of a linter's output as ``file:line: message``; None when there is none."""
     lines = [_ANSI.sub("", line).rstrip() for line in output.splitlines()]
     for index, text in enumerate(lines):
+        uv = _uv_error(lines, index)
+        if uv is not None:
+            return uv
         headed = _HEADED.match(text)
         if headed and not _SUMMARY_ERROR.search(headed.group("message")):
             for follow in lines[index + 1 : index + 4]:

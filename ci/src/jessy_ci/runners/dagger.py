@@ -39,6 +39,14 @@ EMPTY_DATA_DIR = ("sh", "-c", f"find {DATA_DIR} -mindepth 1 -delete")
 # sources arrived first touches them, in the same exec (a separate one would be cached with older times), so they
 # are always newer than what any tree built before; an exec served from the cache runs nothing at all.
 TOUCH_SOURCES = f"find {SRC} -exec touch -c {{}} + 2>/dev/null; exec "
+# Services that leave report files (ServiceSpec.reports: a resource sampler) write them into a volume shared with the
+# step (``{reports}`` in their commands); when the step's command ends, whatever its exit code, an EXIT trap in the
+# same exec copies them into the step's reports (a later exec would start the services again).
+SERVICE_REPORTS_DIR = "/jessy-service-reports"
+COLLECT_SERVICE_REPORTS = (
+    f"trap 'cp -R {SERVICE_REPORTS_DIR}/. {REPORTS_DIR}/ 2>/dev/null' EXIT; "
+    f"find {SRC} -exec touch -c {{}} + 2>/dev/null; "
+)
 # Sources travel into step containers as a packed literal (a deterministic tar, gzipped, base64): the engine keys a
 # literal by its content, while a part of the uploaded repository is keyed by the whole upload (dagger/dagger#10992):
 # without this, a one-line change in jessy-api re-ran every jessy-core step. Bigger parts go the plain way.
@@ -96,7 +104,8 @@ class DaggerRunner:
     def _base(self, image: str, caches: tuple[Cache, ...], env: Mapping[str, str]) -> dagger.Container:
         ctr = dag.container().from_(image)
         for cache in caches:
-            ctr = ctr.with_mounted_cache(cache.path, dag.cache_volume(cache.name), sharing=cache_sharing(cache))
+            if not cache.fresh_in_containers:
+                ctr = ctr.with_mounted_cache(cache.path, dag.cache_volume(cache.name), sharing=cache_sharing(cache))
             if cache.env is not None:
                 ctr = ctr.with_env_variable(cache.env, cache.path)
         for key, value in env.items():
@@ -104,11 +113,20 @@ class DaggerRunner:
         return ctr
 
     def _exec(
-        self, ctr: dagger.Container, argv: Argv, *, any_exit: bool = False, touch: bool = False
+        self,
+        ctr: dagger.Container,
+        argv: Argv,
+        *,
+        any_exit: bool = False,
+        touch: bool = False,
+        collect: bool = False,
     ) -> dagger.Container:
-        """``argv`` (``{reports}`` and ``$VAR`` expanded); ``touch``: the sources are touched first (TOUCH_SOURCES)."""
+        """``argv`` (``{reports}`` and ``$VAR`` expanded); ``touch``: the sources are touched first (TOUCH_SOURCES);
+        ``collect``: the services' report files are copied into the reports after it (COLLECT_SERVICE_REPORTS)."""
         args = [a.replace(REPORTS_PLACEHOLDER, REPORTS_DIR) for a in argv]
-        if touch:
+        if collect:
+            args = ["sh", "-c", COLLECT_SERVICE_REPORTS + shlex.join(args)]
+        elif touch:
             args = ["sh", "-c", TOUCH_SOURCES + shlex.join(args)]
         expect = dagger.ReturnType.ANY if any_exit else dagger.ReturnType.SUCCESS
         return ctr.with_exec(args, expect=expect, expand=True)
@@ -160,10 +178,15 @@ class DaggerRunner:
         return digest.hexdigest()[:16]
 
     def service(
-        self, spec: ServiceSpec, specs: Mapping[str, ServiceSpec], volume: dagger.CacheVolume
+        self,
+        spec: ServiceSpec,
+        specs: Mapping[str, ServiceSpec],
+        volume: dagger.CacheVolume,
+        reports: dagger.CacheVolume | None = None,
     ) -> dagger.Service:
         """The service container: built from the sources, listening on all interfaces, health-checked by the
-        engine on its exposed port before any client runs."""
+        engine on its exposed port before any client runs; ``reports``: where it leaves report files (its step's
+        shared volume), mounted last so that the build and the volume init stay cached."""
         ctr = self._base(spec.image, spec.caches, spec.env).with_workdir(_workdir(spec.workdir))
         ctr = self._sources(ctr, spec.sources)
         for argv in spec.setup:
@@ -176,8 +199,11 @@ class DaggerRunner:
             for argv in spec.init:  # e.g. jessy-core init-volume: the fresh volume initialised before the start
                 ctr = self._exec(ctr, argv)
         for name in spec.needs:
-            ctr = self._bind(ctr, specs[name], specs, volume)
-        return ctr.with_exposed_port(spec.port).as_service(args=list(spec.command), expand=True)
+            ctr = self._bind(ctr, specs[name], specs, volume, reports)
+        if spec.reports and reports is not None:
+            ctr = ctr.with_mounted_cache(SERVICE_REPORTS_DIR, reports)
+        args = [a.replace(REPORTS_PLACEHOLDER, SERVICE_REPORTS_DIR) for a in spec.command]
+        return ctr.with_exposed_port(spec.port).as_service(args=args, expand=True)
 
     def serve(self, specs: tuple[ServiceSpec, ...], proxy: Proxy) -> dagger.Service:
         """The dev environment as one Service: the proxy, with every service bound under its name on one fresh
@@ -199,10 +225,17 @@ class DaggerRunner:
         spec: ServiceSpec,
         specs: Mapping[str, ServiceSpec],
         volume: dagger.CacheVolume,
+        reports: dagger.CacheVolume | None = None,
     ) -> dagger.Container:
-        return ctr.with_service_binding(spec.name, self.service(spec, specs, volume)).with_env_variable(
+        return ctr.with_service_binding(spec.name, self.service(spec, specs, volume, reports)).with_env_variable(
             spec.url_env, f"http://{spec.name}:{spec.port}"
         )
+
+    def _service_reports(self, step: Step) -> dagger.CacheVolume | None:
+        """A fresh volume for the report files of the step's services, when any of them leaves some."""
+        if not any(spec.reports for spec in step.services):
+            return None
+        return dag.cache_volume(f"jessy-service-reports-{self.run_id}-{step.name.replace(':', '-')}")
 
     def container(self, step: Step, scope: str | None = None) -> dagger.Container:
         """The step's container, up to and including its command (run with expect=ANY). Its layer volume is emptied
@@ -220,8 +253,11 @@ class DaggerRunner:
         if step.data_env:
             ctr = ctr.with_env_variable(step.data_env, DATA_DIR)
         specs = {s.name: s for s in step.services}
+        reports = self._service_reports(step)
+        if reports is not None:
+            ctr = ctr.with_mounted_cache(SERVICE_REPORTS_DIR, reports)
         for spec in step.services:
-            ctr = self._bind(ctr, spec, specs, volume)
+            ctr = self._bind(ctr, spec, specs, volume, reports)
         for env, name in step.secrets.items():
             ctr = ctr.with_secret_variable(env, self.secrets[name])
         for env, name in step.inputs.items():
@@ -229,7 +265,7 @@ class DaggerRunner:
             ctr = ctr.with_directory(path, self.inputs[name]).with_env_variable(env, path)
         for name in step.bound:
             ctr = ctr.with_service_binding(name, self.services[name])
-        return self._exec(ctr, step.command, any_exit=True, touch=True)
+        return self._exec(ctr, step.command, any_exit=True, touch=True, collect=reports is not None)
 
     # --- execution ----------------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import anyio
 
+from jessy_ci.config import Project
 from jessy_ci.errors import UsageError
 from jessy_ci.gates import bench
 from jessy_ci.gates.bench import Baseline, Benchmark, Row
@@ -30,7 +31,7 @@ from jessy_ci.session import Say, Session
 from jessy_ci.steps import Step
 from jessy_ci.toolchains import VERSION_FILE, BenchSettings, rust
 from jessy_ci.verbs.execute import run_steps
-from jessy_ci.verbs.plan import plan_bench
+from jessy_ci.verbs.plan import has_benchmarks, plan_bench
 
 RUN_ENV = "JESSY_CI_BENCH_RUN"
 _ORDER = ("faster", "slower", "no significant change", "inconclusive")
@@ -106,6 +107,12 @@ async def _measure(step: Step, runner: Runner, say: Say, report: Report, side: _
     side.benchmarks += found
     report.add_metric(report.steps[index].name, "benchmarks", str(len(found)))
     return index
+
+
+def benchable(project: Project, components: list[str]) -> list[str] | None:
+    """The selected components that have benchmarks (Rust and Go), or None when there are none."""
+    names = [c.name for c in project.select(components) if has_benchmarks(c)]
+    return names or None
 
 
 async def run_bench(

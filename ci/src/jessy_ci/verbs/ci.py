@@ -12,8 +12,8 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates.bench import Baseline
 from jessy_ci.report import Report
 from jessy_ci.session import Session
-from jessy_ci.verbs.bench import run_bench
-from jessy_ci.verbs.coverage import measurable, run_coverage
+from jessy_ci.verbs.bench import benchable, run_bench
+from jessy_ci.verbs.coverage import NOTHING_MEASURED, measurable, run_coverage
 from jessy_ci.verbs.lint import run_lint
 from jessy_ci.verbs.test import run_tests
 
@@ -59,11 +59,11 @@ def default_parts(
     async def coverage(components: list[str]) -> Report:
         measured = measurable(session.project, components)
         if measured is None:
-            return Report(verb="coverage", notes=["coverage: no Rust or Go component selected"])
+            return Report(verb="coverage", notes=[NOTHING_MEASURED])
         return await run_coverage(session, measured, threshold)
 
     async def bench(components: list[str]) -> Report:
-        measured = measurable(session.project, components)
+        measured = benchable(session.project, components)
         if measured is None:
             return Report(verb="bench", notes=["bench: no Rust or Go component selected"])
         return (await run_bench(session, measured, baseline=baseline)).report

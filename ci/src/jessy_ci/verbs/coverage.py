@@ -1,6 +1,6 @@
-"""coverage: line coverage of every selected Rust and Go component (unit and integration tests both counted), merged
-over components into lcov, Cobertura and HTML with repo-relative paths, and gated on a threshold per component and in
-total.
+"""coverage: line coverage of every selected Rust and Go component and of every Python component that has tests (unit
+and integration tests both counted; Python branches too), merged over components into lcov, Cobertura and HTML with
+repo-relative paths, and gated on a threshold per component and in total.
 
 Reports: ``coverage/lcov.info``, ``coverage/cobertura.xml``, ``coverage/html/index.html`` (every component), and per
 component ``coverage/<component>.lcov.info``, ``coverage/<component>.cobertura.xml``,
@@ -19,9 +19,9 @@ from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
 from jessy_ci.steps import Step
-from jessy_ci.toolchains import go, rust
+from jessy_ci.toolchains import go, python, rust
 from jessy_ci.verbs.execute import run_steps
-from jessy_ci.verbs.plan import plan_coverage
+from jessy_ci.verbs.plan import has_coverage, plan_coverage
 
 
 def repo_relative(cov: Coverage, component_path: str) -> Coverage:
@@ -38,8 +38,8 @@ def repo_relative(cov: Coverage, component_path: str) -> Coverage:
 def read_coverage(step: Step, component: Component, files: dict[str, bytes]) -> Coverage:
     """The step's coverage with repo-relative paths; empty when the tool left no report (the step failed). Raises
     ValueError for a malformed report."""
-    if step.toolchain == "rust":
-        lcov = files.get(rust.COVERAGE_FILE)
+    if step.toolchain in ("rust", "python"):  # cargo-tarpaulin and coverage.py both write lcov
+        lcov = files.get(rust.COVERAGE_FILE if step.toolchain == "rust" else python.COVERAGE_FILE)
         return Coverage() if lcov is None else repo_relative(coverage.parse_lcov(lcov.decode()), component.path)
     profile = files.get(go.COVERAGE_FILE)
     if profile is None:
@@ -63,20 +63,27 @@ def coverage_files(per_component: dict[str, Coverage], total: Coverage) -> dict[
     return files
 
 
+NOTHING_MEASURED = "coverage: no Rust or Go component, nor Python component with tests, selected"
+
+
 def measurable(project: Project, components: list[str]) -> list[str] | None:
-    """The selected components that have coverage and benchmarks (Rust and Go), or None when there are none."""
-    names = [c.name for c in project.select(components) if c.language in ("rust", "go")]
+    """The selected components that have coverage (Rust, Go, Python with tests), or None when there are none."""
+    names = [c.name for c in project.select(components) if has_coverage(c)]
     return names or None
 
 
 async def run_coverage(session: Session, components: list[str], threshold: float | None = None) -> Report:
-    """Coverage of the selected components (default: every Rust and Go component; Python components have none),
-    gated on ``threshold`` percent (checked by the option; default: ``[thresholds] coverage`` of jessy-ci.toml)."""
+    """Coverage of the selected components (default: every Rust and Go component and every Python component with
+    tests), gated on ``threshold`` percent per component and in total (checked by the option). Without one: each
+    component's ``coverage_threshold``, else ``[thresholds] coverage`` of jessy-ci.toml, which the total meets too."""
     project = session.project
     limit = project.thresholds.coverage if threshold is None else threshold
     steps = plan_coverage(project, session.components(components))
     if not steps:
-        raise UsageError(f"--component {' '.join(components)}: no coverage for these; expected a rust or go component")
+        raise UsageError(
+            f"--component {' '.join(components)}: no coverage for these; "
+            "expected a rust or go component, or a python component with tests"
+        )
     results: dict[str, RunResult] = {}
     record = results.__setitem__
     report = await run_steps("coverage", steps, session.runner, session.say, lambda s, r: record(s.name, r))
@@ -90,7 +97,16 @@ async def run_coverage(session: Session, components: list[str], threshold: float
         per_component[step.component] = cov
         report.add_metric(step.name, "coverage", coverage.describe(cov))
     total = coverage.merge(*per_component.values())
-    report.gate_failures += coverage.gate(per_component, limit)
+    own: dict[str, float] = {}
+    if threshold is None:  # an explicit --threshold is for every component
+        for name in per_component:
+            component_threshold = project.components[name].coverage_threshold
+            if component_threshold is not None:
+                own[name] = component_threshold
+    report.gate_failures += coverage.gate(per_component, limit, own)
     report.files.update(coverage_files(per_component, total))
-    report.notes.append(f"coverage total: {coverage.describe(total)}; threshold {limit:g}% per component and in total")
+    exceptions = "".join(f", {name} {value:g}%" for name, value in own.items())
+    report.notes.append(
+        f"coverage total: {coverage.describe(total)}; threshold {limit:g}% per component{exceptions} and in total"
+    )
     return report

@@ -6,8 +6,21 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from jessy_ci.config import Component, Project, Service
-from jessy_ci.steps import Proxy, ServiceSpec, Step
-from jessy_ci.toolchains import BenchSettings, for_language, go, hadolint, proxy, python, repo, rust, trivy
+from jessy_ci.steps import LoadSettings, Proxy, ServiceSpec, Step
+from jessy_ci.toolchains import (
+    BenchSettings,
+    for_language,
+    go,
+    hadolint,
+    plot,
+    proxy,
+    python,
+    repo,
+    resources,
+    rust,
+    trivy,
+    vegeta,
+)
 
 UTILITY_IMAGE = python.IMAGE  # small helper containers: the boot probe, the bad-input reporter of the module
 
@@ -48,6 +61,24 @@ def serve_proxy(project: Project, specs: tuple[ServiceSpec, ...], ports: Mapping
 def plan_smoke(project: Project, url: str, timeout: float, core_url: str, run_id: str, bound: tuple[str, ...]) -> Step:
     """The smoke checks from a container (Dagger), its image pulled from where jessy-ci.toml says."""
     return _with_project_env(repo.smoke(url, timeout, core_url, run_id, bound), project)
+
+
+def plan_load(
+    project: Project, settings: LoadSettings, run_id: str, env: Mapping[str, str] | None = None
+) -> tuple[Step, tuple[str, ...]]:
+    """The load step: ``settings.instances`` instances of the target's service and one of every service it needs
+    (dependencies first, all on one fresh layer volume, each behind the resource sampler), and vegeta over the
+    instances; ``env`` (an environment's service env) goes to every service. Also the instances' names."""
+    *needed, target = _specs(project, project.services_closure((settings.target,)), env)
+    copies = vegeta.instances(target, settings.instances)
+    services = tuple(resources.sampled(spec, settings.sample_seconds) for spec in (*needed, *copies))
+    step = vegeta.load(settings, services, copies, target.health, run_id)
+    return _with_project_env(step, project), tuple(spec.name for spec in copies)
+
+
+def plan_load_plot(project: Project, component: str, series: str, run_id: str) -> Step:
+    """The latency plot made in a python container (where the caller has no matplotlib)."""
+    return _with_project_env(plot.latency_plot(component, series, run_id), project)
 
 
 def plan_lint(project: Project, components: list[Component]) -> list[Step]:
@@ -95,19 +126,34 @@ def plan_image_scan(project: Project, component: Component, tarball_input: str, 
     return _with_project_env(trivy.image_scan_step(component.name, tarball_input, prepared_db), project)
 
 
+def has_coverage(component: Component) -> bool:
+    """Rust and Go components, and Python components that have tests."""
+    return component.language in ("rust", "go") or (component.language == "python" and bool(component.tests))
+
+
+def has_benchmarks(component: Component) -> bool:
+    """Rust (criterion) and Go (go test -bench) components."""
+    return component.language in ("rust", "go")
+
+
 def plan_coverage(project: Project, components: list[Component]) -> list[Step]:
-    """One coverage step per selected Rust or Go component (unit and integration tests, services bound)."""
+    """One coverage step per selected component that has coverage: unit and integration (and for Python BDD) tests
+    in one run, services bound."""
     steps: list[Step] = []
     for c in components:
+        if not has_coverage(c):
+            continue
         if c.language == "rust":
             steps.append(rust.RUST.coverage(c))
         elif c.language == "go":
             steps.append(go.GO.coverage(c, service_specs(project, c)))
+        else:
+            steps.append(python.PYTHON.coverage(c, service_specs(project, c)))
     return [_with_project_env(s, project) for s in steps]
 
 
 def plan_bench(project: Project, components: list[Component], settings: BenchSettings) -> list[Step]:
     """One benchmark step per selected Rust (criterion) or Go (go test -bench) component."""
     builders = {"rust": rust.RUST.bench, "go": go.GO.bench}
-    steps = [builders[c.language](c, settings) for c in components if c.language in builders]
+    steps = [builders[c.language](c, settings) for c in components if has_benchmarks(c)]
     return [_with_project_env(s, project) for s in steps]
