@@ -110,7 +110,7 @@ def test_selected_runs_say_what_was_selected_and_an_empty_selection_passes(proje
 @needs_git
 @pytest.mark.parametrize("verb", ["lint", "test", "ci"])
 def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
-    from tests.test_cli import jessy_ci
+    from tests.cli.test_cli import jessy_ci
 
     done = jessy_ci(verb, "--runner", "host", "--changed-since", "no-such-ref-xyz")
     assert done.returncode == 2
@@ -122,7 +122,7 @@ def test_cli_unknown_ref_exits_2_with_one_line(verb: str) -> None:
 def test_a_docs_only_change_passes_without_starting_any_runner(tmp_path: Path) -> None:
     import subprocess
 
-    from tests.test_cli import jessy_ci
+    from tests.cli.test_cli import jessy_ci
 
     def git(*args: str) -> None:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=tmp_path, check=True)

@@ -16,7 +16,7 @@ import pytest
 
 from jessy_ci import hooks
 from jessy_ci.errors import UsageError
-from tests.test_cli import jessy_ci
+from tests.cli.test_cli import jessy_ci
 
 IDENTITY = ("-c", "user.name=jessy-ci tests", "-c", "user.email=tests@jessy-ci.invalid")
 CONFIG = '[components.x]\nlanguage = "python"\npath = "."\ntests = []\nlint_paths = []\n'

@@ -1,6 +1,6 @@
 """Another repository with one Python component (calc/: a src-layout project with a runtime dependency of its own,
 six, and a test-only one in its `test` extra, pytest-timeout, used through its marker under --strict-markers): what
-the end-to-end tests of Python components run jessy-ci on, on the host (tests/test_e2e_python.py) and on an engine
+the end-to-end tests of Python components run jessy-ci on, on the host (tests/e2e/test_python.py) and on an engine
 (tests/engine/test_engine_python.py)."""
 
 from __future__ import annotations

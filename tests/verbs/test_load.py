@@ -29,9 +29,9 @@ from jessy_ci.toolchains import plot, resources, vegeta
 from jessy_ci.verbs.load import LoadRequest, run_load
 from jessy_ci.verbs.load_plot import render
 from jessy_ci.verbs.plan import plan_load, plan_load_plot, serve_specs
+from tests.cli.test_cli import jessy_ci
 from tests.conftest import ROOT, SAMPLES
 from tests.support.dagger_schema import validate
-from tests.test_cli import jessy_ci
 
 LOAD = SAMPLES / "load"
 SETTINGS = LoadSettings(seconds=3)

@@ -22,9 +22,9 @@ from jessy_ci.steps import JunitSource, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan_reports
+from tests.cli.test_cli import jessy_ci
 from tests.conftest import TRIVY_SAMPLES
 from tests.support.preconditions import needs_checkout
-from tests.test_cli import jessy_ci
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 CLEAN = json.dumps({"SchemaVersion": 2, "Results": []}).encode()

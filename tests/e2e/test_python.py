@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_host import failures_in, jessy_ci
 from tests.support.python_project import make_project
-from tests.test_e2e_host import failures_in, jessy_ci
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_e2e_host import jessy_ci
+from tests.e2e.test_host import jessy_ci
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """bench: samples per benchmark into bench/<component>.json, a baseline file or a baseline tree compared, verdicts per
 benchmark in bench/compare.md, and a gate that fails only on significant regressions over the maximum (fake runners;
-the real benchmarks run in test_e2e_coverage_bench)."""
+the real benchmarks run in tests/e2e/test_coverage_bench.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from jessy_ci.steps import Step
 from jessy_ci.toolchains import BenchSettings
 from jessy_ci.verbs.bench import RUN_ENV, BenchRun, run_bench, toolchain_version
 
-CRITERION = Path(__file__).parent / "gates" / "samples" / "criterion"
+CRITERION = Path(__file__).parent.parent / "gates" / "samples" / "criterion"
 FAST = BenchSettings(count=6, seconds=0.1)
 
 

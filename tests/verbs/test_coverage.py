@@ -1,5 +1,6 @@
 """coverage: what the tools leave becomes repo-relative lcov, Cobertura and HTML, a percentage per component and a
-threshold gate that names every component under it (fake runner; the real tools run in test_e2e_coverage_bench)."""
+threshold gate that names every component under it (fake runner; the real tools run in
+tests/e2e/test_coverage_bench.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from jessy_ci.session import Session
 from jessy_ci.steps import Step
 from jessy_ci.verbs.coverage import repo_relative, run_coverage
 
-SAMPLES = Path(__file__).parent / "gates" / "samples"
+SAMPLES = Path(__file__).parent.parent / "gates" / "samples"
 CARGO_OK = "running 1 test\ntest t ... ok\n\ntest result: ok. 1 passed; 0 failed\n"
 GO_OK = '{"Action":"pass","Package":"p","Test":"TestX","Elapsed":0.1}\n'
 # what cargo-tarpaulin writes on the host: absolute paths of this checkout
@@ -137,7 +138,7 @@ def test_selecting_only_components_without_coverage_is_a_usage_error() -> None:
 
 # --- Python: coverage.py's lcov (a real pytest-cov report, scripts/make_pytest_cov_sample.py) -------------------
 
-PYTEST_COV_LCOV = (Path(__file__).parent / "samples" / "pytest-cov.lcov").read_bytes()
+PYTEST_COV_LCOV = (Path(__file__).parent.parent / "samples" / "pytest-cov.lcov").read_bytes()
 PYTHON_JUNIT = b'<testsuite><testcase classname="tests.test_calc" name="test_zero"/></testsuite>'
 WITH_PYTHON = """
 [components.jessy-core]

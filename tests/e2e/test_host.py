@@ -66,7 +66,7 @@ def test_test_passes_with_per_test_junit_for_every_component_and_kind(tmp_path: 
     dogfood = {
         tc.get("classname") for tc in ET.parse(tmp_path / "junit" / "jessy-ci-unit.xml").getroot().iter("testcase")
     }
-    assert "tests.test_plan_python" in dogfood and not any(c.startswith("tests.test_e2e") for c in dogfood if c)
+    assert "tests.verbs.test_plan_python" in dogfood and not any(c.startswith("tests.e2e.") for c in dogfood if c)
 
 
 def _copy_repo(dest: Path) -> None:

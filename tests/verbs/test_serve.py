@@ -23,10 +23,10 @@ from jessy_ci.runners.host import HostRunner, http_status
 from jessy_ci.toolchains.proxy import proxy
 from jessy_ci.verbs.plan import plan_test, serve_specs
 from jessy_ci.verbs.serve import ServeRequest, check_ports_free, run_serve, serve_ports
+from tests.cli.test_cli import jessy_ci
 from tests.conftest import ROOT
+from tests.runners.test_host import service
 from tests.support.dagger_schema import validate
-from tests.test_cli import jessy_ci
-from tests.test_host_runner import service
 
 CORE_BINARY = "${CARGO_TARGET_DIR}/debug/jessy-core"
 

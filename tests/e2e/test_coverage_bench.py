@@ -3,7 +3,7 @@ go test -bench). The first coverage run installs cargo-tarpaulin into .jessy-ci/
 
 Benchmarks of the same tree on a shared machine differ by noise only: these tests allow a wide regression so that they
 check the mechanics (files, verdict table, worktree) and never flake; the gate's arithmetic is tested with fakes in
-test_bench_verb."""
+tests/verbs/test_bench.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_e2e_host import jessy_ci
+from tests.e2e.test_host import jessy_ci
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 
 from jessy_ci.errors import UsageError
 from jessy_ci.runners.dagger import check_engine
-from tests.test_cli import jessy_ci
+from tests.cli.test_cli import jessy_ci
 
 
 def test_a_unix_socket_nothing_listens_on_names_the_setting(tmp_path: Path) -> None:

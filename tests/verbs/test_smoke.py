@@ -16,8 +16,8 @@ from jessy_ci.gates.summary import render as render_summary
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.toolchains import repo
 from jessy_ci.verbs.smoke import SmokeTarget, run_smoke
+from tests.cli.test_cli import jessy_ci
 from tests.support.dagger_schema import validate
-from tests.test_cli import jessy_ci
 
 
 class FakeApi(BaseHTTPRequestHandler):

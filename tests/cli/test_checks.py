@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import jessy_ci
+from tests.cli.test_cli import jessy_ci
 
 
 @pytest.mark.parametrize(
