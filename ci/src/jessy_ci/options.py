@@ -61,18 +61,20 @@ def _number(name: str, raw: object) -> float:
         return math.nan
 
 
-def _percent(raw: object) -> float:
-    value = _number("threshold", raw)
-    if not 0 <= value <= 100:  # NaN fails every comparison
-        raise UsageError(f"--threshold {raw!r}: expected a number from 0 to 100")
+def _checked(name: str, raw: object, ok: Callable[[float], bool], expected: str) -> float:
+    """``raw`` as a number that ``ok`` accepts (NaN fails every comparison), else a UsageError naming the input."""
+    value = _number(name, raw)
+    if not ok(value):
+        raise UsageError(f"--{name} {raw!r}: expected {expected}")
     return value
+
+
+def _percent(raw: object) -> float:
+    return _checked("threshold", raw, lambda v: 0 <= v <= 100, "a number from 0 to 100")
 
 
 def _max_regression(raw: object) -> float:
-    value = _number("max-regression", raw)
-    if not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"--max-regression {raw!r}: expected a number of percent, 0 or more")
-    return value
+    return _checked("max-regression", raw, lambda v: math.isfinite(v) and v >= 0, "a number of percent, 0 or more")
 
 
 def _count(raw: int) -> int:
@@ -179,25 +181,16 @@ def _whole(name: str, raw: object, low: int, high: int) -> int:
 
 
 def _above_zero(name: str, raw: object, unit: str, high: float = math.inf) -> float:
-    value = _number(name, raw)
-    if not (math.isfinite(value) and 0 < value <= high):
-        limit = f", at most {high:g}" if math.isfinite(high) else ""
-        raise UsageError(f"--{name} {raw!r}: expected {unit} above 0{limit}")
-    return value
+    limit = f", at most {high:g}" if math.isfinite(high) else ""
+    return _checked(name, raw, lambda v: math.isfinite(v) and 0 < v <= high, f"{unit} above 0{limit}")
 
 
 def _fraction(raw: object) -> float:
-    value = _number("max-error-rate", raw)
-    if not 0 <= value <= 1:
-        raise UsageError(f"--max-error-rate {raw!r}: expected a fraction from 0 to 1, e.g. 0.01 for 1%")
-    return value
+    return _checked("max-error-rate", raw, lambda v: 0 <= v <= 1, "a fraction from 0 to 1, e.g. 0.01 for 1%")
 
 
 def _rps(raw: object) -> float:
-    value = _number("min-rps", raw)
-    if not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"--min-rps {raw!r}: expected requests per second, 0 or more")
-    return value
+    return _checked("min-rps", raw, lambda v: math.isfinite(v) and v >= 0, "requests per second, 0 or more")
 
 
 INSTANCES = Option[int | None](

@@ -45,11 +45,11 @@ Check = Callable[[httpx.AsyncClient], Awaitable[str]]
 async def _health(client: httpx.AsyncClient, url: str) -> dict[str, object]:
     response = await client.get(f"{url}/api/health")
     try:
-        body = response.json()
+        body: object = response.json()
     except json.JSONDecodeError:
         raise CheckFailed(f"GET /api/health answered {response.status_code} without JSON") from None
     if not isinstance(body, dict):
-        raise CheckFailed(f"GET /api/health answered {response.status_code}: {str(body)[:80]}")  # pyright: ignore[reportUnknownArgumentType]
+        raise CheckFailed(f"GET /api/health answered {response.status_code}: {str(body)[:80]}")
     return cast(dict[str, object], body)
 
 
