@@ -8,6 +8,7 @@ import pytest
 
 from jessy_ci import config
 from jessy_ci.errors import UsageError
+from jessy_ci.steps import ResourceLimits
 from tests.conftest import ROOT
 
 
@@ -27,6 +28,15 @@ def test_development_is_the_laptop(project: config.Project) -> None:
     assert env.limits == config.Limits(cpus=1.0, memory_mb=512, max_layer_bytes=1048576, core_timeout_ms=2000)
 
 
+def test_cpus_and_memory_mb_are_the_limits_of_every_service_process(project: config.Project) -> None:
+    staging = config.load_environment(ROOT, "staging", project)
+    assert staging.resource_limits == ResourceLimits(cpus=1.0, memory_mb=512)
+    only_memory = config.parse_environment("[limits]\nmemory_mb = 64", "x", project, "environments/x.toml")
+    assert only_memory.resource_limits == ResourceLimits(memory_mb=64)
+    none = config.parse_environment("[limits]\nmax_layer_bytes = 10", "x", project, "environments/x.toml")
+    assert (none.limits.cpus, none.limits.memory_mb, none.resource_limits) == (None, None, None), "unset: unlimited"
+
+
 def test_unknown_environment_lists_the_known_ones(project: config.Project) -> None:
     with pytest.raises(UsageError) as e:
         config.load_environment(ROOT, "prod", project)
@@ -41,6 +51,8 @@ def test_unknown_environment_lists_the_known_ones(project: config.Project) -> No
         ("[ports]\nfeatures = 1", "environments/x.toml: ports.features: expected a served component"),
         ('[urls]\njessy-api = "ftp://x"', "environments/x.toml: urls.jessy-api: expected an http(s) URL"),
         ("[limits]\nmemory_mb = 1.5", "environments/x.toml: limits.memory_mb: expected a whole number"),
+        ("[limits]\nmemory_mb = 8", "environments/x.toml: limits.memory_mb: expected a whole number from 16 to"),
+        ("[limits]\ncpus = 0", "environments/x.toml: limits.cpus: expected a number from 0.1 to 256"),
         ("[limits]\ngpus = 1", "environments/x.toml: limits.gpus: unknown key"),
         ("colour = 1", "environments/x.toml: colour: unknown key"),
         ("x = ", "environments/x.toml: not valid TOML"),

@@ -6,13 +6,15 @@ against the engine schema."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import graphql
 import pytest
@@ -23,8 +25,9 @@ from jessy_ci.errors import UsageError
 from jessy_ci.gates.load import LoadGate
 from jessy_ci.runners import RunResult
 from jessy_ci.runners.dagger import COLLECT_SERVICE_REPORTS, SERVICE_REPORTS_DIR, DaggerRunner
+from jessy_ci.runners.limits import NOT_ON_DAGGER, Applied, document
 from jessy_ci.session import Session
-from jessy_ci.steps import LoadMix, LoadSettings, Step
+from jessy_ci.steps import LoadMix, LoadSettings, ResourceLimits, Step
 from jessy_ci.toolchains import plot, resources, vegeta
 from jessy_ci.verbs.load import LoadRequest, run_load
 from jessy_ci.verbs.load_plot import render
@@ -433,3 +436,117 @@ def test_the_dagger_plot_container_is_valid(schema: graphql.GraphQLSchema, proje
     runner = DaggerRunner(dag.host().directory("."), run_id="plot-test")
     step = plan_load_plot(project, "jessy-api", '{"t":[0],"p50":[1]}', runner.run_id)
     assert validate(runner.container(step), schema, "plot") == []
+
+
+# --- resource limits: they travel with the services; Dagger leaves its containers as they were ---------------------
+
+LIMITS = ResourceLimits(cpus=1, memory_mb=512)
+
+
+def _chain(obj: Any) -> list[object]:
+    """An object's query chain, object arguments as chains of their own: two equal chains are one query."""
+
+    def arg(value: object) -> object:
+        if isinstance(value, list | tuple):
+            return [arg(v) for v in cast(list[object], value)]
+        return _chain(value) if hasattr(value, "_ctx") else value
+
+    selections = obj._ctx.selections  # pyright: ignore[reportPrivateUsage]
+    return [(s.type_name, s.name, {k: arg(v) for k, v in s.args.items()}) for s in selections]
+
+
+def test_an_environments_limits_go_to_every_service_of_the_load(project: config.Project) -> None:
+    step, _ = plan_load(project, SETTINGS, "run-1", limits=LIMITS)
+    assert [s.limits for s in step.services] == [LIMITS] * 3
+    plain, _ = plan_load(project, SETTINGS, "run-1")
+    assert [s.limits for s in plain.services] == [None] * 3
+
+
+def test_limits_leave_the_dagger_load_container_as_it_was(project: config.Project) -> None:
+    from jessy_ci.runners.dagger import _limits_not_applied  # pyright: ignore[reportPrivateUsage]
+
+    runner = DaggerRunner(dag.host().directory("."), run_id="same")
+    plain, _ = plan_load(project, SETTINGS, "same")
+    limited, _ = plan_load(project, SETTINGS, "same", limits=LIMITS)
+    assert _chain(runner.container(limited)) == _chain(runner.container(plain))
+    assert _limits_not_applied(plain) == {}
+    notes = {path: json.loads(data) for path, data in _limits_not_applied(limited).items()}
+    assert set(notes) == {"limits/jessy-core.json", "limits/jessy-api-1.json", "limits/jessy-api-2.json"}
+    assert notes["limits/jessy-core.json"] == {
+        "service": "jessy-core",
+        "requested": {"cpus": 1, "memory_mb": 512},
+        "applied": None,
+        "note": "not applied on Dagger: engine-wide limits only",
+    }
+
+
+def _host_limits(service: str) -> bytes:
+    """What the host runner leaves for a limited service (cgroup v1, read back)."""
+    applied = Applied(
+        1, {"memory": f"/jessy-ci/x-{service}", "cpu": f"/jessy-ci/x-{service}"}, 512 * 1024 * 1024, 0, 100000, 100000
+    )
+    return document(service, LIMITS, applied, "applied through cgroup v1, read back from the service's cgroups")
+
+
+class LimitedRunner(SampleRunner):
+    """The sample, and for every limited service what ``limits`` makes of it (None: the runner says nothing)."""
+
+    def __init__(self, limits: Callable[[str], bytes] | None) -> None:
+        super().__init__()
+        self.limits = limits
+
+    async def run(self, step: Step) -> RunResult:
+        ran = await super().run(step)
+        extra = {f"limits/{s.name}.json": self.limits(s.name) for s in step.services if s.limits and self.limits}
+        return RunResult(ran.exit_code, ran.stdout, ran.stderr, ran.seconds, {**ran.files, **extra})
+
+
+async def test_the_load_report_records_the_limits_read_back_from_the_cgroups(project: config.Project) -> None:
+    request = LoadRequest(SETTINGS, LoadGate(), limits=LIMITS)
+    report = await run_load(Session(project, LimitedRunner(_host_limits)), request)
+    assert report.passed, report.failures()
+    limits = json.loads(report.files["load/result.json"])["limits"]
+    assert set(limits) == {"jessy-core", "jessy-api-1", "jessy-api-2"}
+    assert limits["jessy-api-1"]["requested"] == {"cpus": 1.0, "memory_mb": 512}
+    assert limits["jessy-api-1"]["applied"] == {
+        "cgroup": "v1",
+        "paths": {"memory": "/jessy-ci/x-jessy-api-1", "cpu": "/jessy-ci/x-jessy-api-1"},
+        "memory_bytes": 512 * 1024 * 1024,
+        "swap_bytes": 0,
+        "cpu_quota_us": 100000,
+        "cpu_period_us": 100000,
+        "cpus": 1.0,
+    }
+    markdown = report.files["load/load.md"].decode()
+    assert "| jessy-core | 1 CPU, 512 MB | 512 MiB (swap off), 1 CPU (100000/100000 µs), cgroup v1 |" in markdown
+    assert "load/limits/jessy-core.json" in report.files
+    assert "limits: 1 CPU, 512 MB per service, applied through cgroup v1 (read back: load/result.json)" in report.notes
+
+
+async def test_on_dagger_the_report_says_the_limits_were_not_applied(project: config.Project) -> None:
+    request = LoadRequest(SETTINGS, LoadGate(), limits=LIMITS)
+    not_applied = functools.partial(document, limits=LIMITS, applied=None, note=NOT_ON_DAGGER)
+    report = await run_load(Session(project, LimitedRunner(not_applied)), request)
+    assert report.passed, report.failures()
+    assert json.loads(report.files["load/result.json"])["limits"]["jessy-core"]["applied"] is None
+    assert "| jessy-api-2 | 1 CPU, 512 MB | not applied on Dagger: engine-wide limits only |" in (
+        report.files["load/load.md"].decode()
+    )
+    assert report.notes[-1] == (
+        "limits (1 CPU, 512 MB per service): not applied on Dagger: engine-wide limits only "
+        "(jessy-core, jessy-api-1, jessy-api-2)"
+    )
+
+
+async def test_limits_a_runner_says_nothing_about_fail_the_run(project: config.Project) -> None:
+    report = await run_load(Session(project, LimitedRunner(None)), LoadRequest(SETTINGS, LoadGate(), limits=LIMITS))
+    assert report.failures() == [
+        f"load: limits of {name}: the runner reported nothing" for name in ("jessy-core", "jessy-api-1", "jessy-api-2")
+    ]
+
+
+async def test_without_limits_the_report_has_none(project: config.Project) -> None:
+    report = await run_load(Session(project, SampleRunner()), LoadRequest(SETTINGS, LoadGate()))
+    assert json.loads(report.files["load/result.json"])["limits"] == {}
+    assert "Resource limits" not in report.files["load/load.md"].decode()
+    assert not any(note.startswith("limits") for note in report.notes)

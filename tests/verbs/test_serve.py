@@ -20,6 +20,7 @@ from jessy_ci.errors import UsageError
 from jessy_ci.runners import ServiceFailed
 from jessy_ci.runners.dagger import DaggerRunner
 from jessy_ci.runners.host import HostRunner, http_status
+from jessy_ci.steps import ResourceLimits
 from jessy_ci.toolchains.proxy import proxy
 from jessy_ci.verbs.plan import plan_test, serve_specs
 from jessy_ci.verbs.serve import ServeRequest, check_ports_free, run_serve, serve_ports
@@ -50,6 +51,15 @@ def test_an_environment_reaches_every_served_service(project: config.Project) ->
     for spec in serve_specs(project, environment.service_env):
         assert spec.env["JESSY_LOG_LEVEL"] == "debug"
         assert spec.env["JESSY_MAX_LAYER_BYTES"] == str(environment.limits.max_layer_bytes)
+
+
+def test_an_environments_limits_reach_every_served_service_and_tests_stay_unlimited(project: config.Project) -> None:
+    environment = config.load_environment(ROOT, "staging", project)
+    specs = serve_specs(project, environment.service_env, environment.resource_limits)
+    assert [s.limits for s in specs] == [ResourceLimits(cpus=1.0, memory_mb=512)] * 2
+    assert [s.limits for s in serve_specs(project)] == [None, None]
+    tests = [spec for step in plan_test(project, project.select([])) for spec in step.services]
+    assert tests and all(spec.limits is None for spec in tests), "integration tests have no --env: unlimited"
 
 
 def test_test_steps_start_their_core_on_an_initialised_volume(project: config.Project) -> None:

@@ -23,6 +23,7 @@ from jessy_ci.steps import (
     MAX_LOAD_SECONDS,
     MAX_SEED_LAYERS,
     LoadMix,
+    ResourceLimits,
 )
 
 CONFIG_FILE = "jessy-ci.toml"
@@ -601,8 +602,11 @@ _LIMIT_KEYS = ("cpus", "memory_mb", "max_layer_bytes", "core_timeout_ms")
 
 @dataclass(frozen=True)
 class Limits:
-    cpus: float
-    memory_mb: int
+    """``[limits]``: ``cpus`` and ``memory_mb`` of every service process (None: not limited; applied by the host
+    runner through cgroups), ``max_layer_bytes`` and ``core_timeout_ms`` (the services' own settings)."""
+
+    cpus: float | None
+    memory_mb: int | None
     max_layer_bytes: int
     core_timeout_ms: int
 
@@ -623,6 +627,12 @@ class Environment:
     limits: Limits
     env: Mapping[str, str]
     load: LoadConfig = field(default_factory=LoadConfig)
+
+    @property
+    def resource_limits(self) -> ResourceLimits | None:
+        """What every service process of this environment may use (None: no ``cpus`` and no ``memory_mb``)."""
+        limits = ResourceLimits(self.limits.cpus, self.limits.memory_mb)
+        return limits if limits.any else None
 
     @property
     def service_env(self) -> dict[str, str]:
@@ -662,8 +672,8 @@ def parse_environment(text: str, name: str, project: Project, file: str) -> Envi
         ports=ports,
         urls=urls,
         limits=Limits(
-            cpus=limits.number("cpus", 1.0, 0.1, 256),
-            memory_mb=limits.whole("memory_mb", 16, 1_048_576, 512),
+            cpus=None if limits.get("cpus") is None else limits.number("cpus", 0, 0.1, 256),
+            memory_mb=None if limits.get("memory_mb") is None else limits.whole("memory_mb", 16, 1_048_576),
             max_layer_bytes=limits.whole("max_layer_bytes", 1, 2**40, 16 * 1024 * 1024),
             core_timeout_ms=limits.whole("core_timeout_ms", 1, 600_000, 2000),
         ),

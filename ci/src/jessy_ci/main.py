@@ -240,7 +240,10 @@ class JessyCi:
             max_error_rate=args.max_error_rate,
             min_rps=args.min_rps,
         )
-        return load_test.LoadRequest(settings, gate, environment.service_env if environment is not None else None)
+        if environment is None:
+            return load_test.LoadRequest(settings, gate)
+        # Dagger cannot limit one container: the limits travel, and the report says they were not applied.
+        return load_test.LoadRequest(settings, gate, environment.service_env, environment.resource_limits)
 
     async def _scan_gate(self, project: config.Project, severity: str | None, ignore_unfixed: bool) -> scan.ScanOptions:
         found = await self.source.glob(scan.IGNORE_FILE)

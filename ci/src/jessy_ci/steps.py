@@ -13,6 +13,9 @@ from enum import Enum
 
 REPORTS_PLACEHOLDER = "{reports}"
 RELEASE_SIZE_FILE = "size"  # a release-build step writes its binary's size in bytes there
+# A runner that starts a service with ResourceLimits leaves ``limits/<service>.json`` among the step's report files:
+# what was asked, what the service's cgroups held while it ran (None where the runner cannot limit), and a note.
+LIMITS_FOLDER = "limits"
 
 Argv = tuple[str, ...]
 
@@ -40,6 +43,27 @@ class Cache:
     fresh_in_containers: bool = False
 
 
+@dataclass(frozen=True)
+class ResourceLimits:
+    """What one service process may use: ``cpus`` (cores' worth of CPU time, 0.5 is half of one) and
+    ``memory_mb`` (MiB of memory, swap included); None: not limited."""
+
+    cpus: float | None = None
+    memory_mb: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.cpus is not None or self.memory_mb is not None
+
+    def describe(self) -> str:
+        """``1 CPU, 512 MB`` (what is limited)."""
+        parts = [
+            *([f"{self.cpus:g} CPU"] if self.cpus is not None else []),
+            *([f"{self.memory_mb} MB"] if self.memory_mb is not None else []),
+        ]
+        return ", ".join(parts) or "no limits"
+
+
 class JunitSource(Enum):
     """How a step's test results become JUnit XML."""
 
@@ -57,6 +81,8 @@ class ServiceSpec:
     volume, to initialise it (``jessy-core init-volume``).
     ``reports``: its command writes files under ``{reports}`` (a resource sampler); they come back with the report
     files of the step that started it (host: the step's own folder; Dagger: a volume shared with the step).
+    ``limits``: what its process may use (an environment's ``[limits]``); None: not limited. The host runner applies
+    them through cgroups; Dagger cannot limit one container (its runner records that, and changes nothing).
     """
 
     name: str
@@ -78,6 +104,7 @@ class ServiceSpec:
     health_status: int = 200
     init: tuple[Argv, ...] = ()
     reports: bool = False
+    limits: ResourceLimits | None = None
 
     def init_arguments(self) -> tuple[Argv, ...]:
         """The ``init`` commands without the service's own command: what its image's entrypoint takes."""

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from jessy_ci import options
-from jessy_ci.cli import ReportsOption, RunnerOption, VerboseOption, app, flag, root, run
-from jessy_ci.cli.services import EnvOption
+from jessy_ci.cli import ReportsOption, RunnerOption, VerboseOption, app, choose_runner, flag, root, run
+from jessy_ci.cli.services import EnvOption, check_limits
 
 if TYPE_CHECKING:
     from jessy_ci.report import Report
@@ -45,9 +45,14 @@ def load(
     gate = options.load_gate(
         project, environment, settings, p95_ms=p95_ms, p99_ms=p99_ms, max_error_rate=max_error_rate, min_rps=min_rps
     )
-    request = LoadRequest(settings, gate, environment.service_env if environment is not None else None)
+    service_env = environment.service_env if environment is not None else None
+    limits = environment.resource_limits if environment is not None else None
+    request = LoadRequest(settings, gate, service_env, limits)
+    kind = choose_runner(runner)
+    if environment is not None and kind == "host":  # on Dagger the report says they were not applied
+        check_limits(environment.name, limits)
 
     async def verb(session: Session) -> Report:
         return await run_load(session, request)
 
-    run(verb, runner=runner, reports=reports, project=project, verbose=verbose)
+    run(verb, runner=kind, reports=reports, project=project, verbose=verbose)

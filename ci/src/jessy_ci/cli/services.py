@@ -4,7 +4,7 @@ alive?)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,15 +12,32 @@ from jessy_ci import options
 from jessy_ci.cli import ReportsOption, app, choose_runner, flag, root, say, show
 from jessy_ci.errors import ChecksFailed, UsageError
 
+if TYPE_CHECKING:
+    from jessy_ci.steps import ResourceLimits
+
 EnvOption = Annotated[
     str | None,
     typer.Option(
         "--env",
         metavar="NAME",
-        help="An environment of environments/NAME.toml (ports, URLs, limits).",
+        help="An environment of environments/NAME.toml (ports, URLs, limits: its cpus and memory_mb are applied to "
+        "every service the host runner starts, through cgroups).",
         show_default=False,
     ),
 ]
+
+
+def check_limits(env: str, limits: ResourceLimits | None) -> None:
+    """The environment's cpus and memory_mb can be applied to host services on this machine (cgroups), checked
+    before anything starts; else bad input (exit 2), one line naming the limit and why."""
+    if limits is None:
+        return
+    from jessy_ci.runners.limits import LimitsUnavailable, Machine
+
+    try:
+        Machine().locate(limits)
+    except LimitsUnavailable as e:
+        raise UsageError(f"--env {env}: {e}") from None
 
 
 @app.command()
@@ -109,10 +126,13 @@ def serve(
     here = root()
     project = load(here)
     environment = load_environment(here, env, project) if env is not None else None
-    specs = serve_specs(project, environment.service_env if environment else None)
+    limits = environment.resource_limits if environment is not None else None
+    specs = serve_specs(project, environment.service_env if environment else None, limits)
     ports = serve_ports(specs, environment, {"jessy-core": core_port, "jessy-api": api_port})
     request = ServeRequest(specs, ports, check_data_dir(data) if data is not None else None)
     check_ports_free(ports)
+    if environment is not None:
+        check_limits(environment.name, limits)
     folder = reports if reports.is_absolute() else Path.cwd() / reports
     try:
         anyio.run(run_serve, HostRunner(here), request, folder, say, typer.echo)

@@ -263,6 +263,79 @@ def parse_samples(service: str, text: str) -> Resources:
     return Resources(service, interval, samples)
 
 
+@dataclass(frozen=True)
+class AppliedLimits:
+    """What a service's cgroups held while it ran (read back by the host runner); None: no limit there."""
+
+    cgroup: str
+    paths: Mapping[str, str]
+    memory_bytes: int | None
+    swap_bytes: int | None
+    cpu_quota_us: int | None
+    cpu_period_us: int | None
+
+    @property
+    def cpus(self) -> float | None:
+        if self.cpu_quota_us is None or not self.cpu_period_us:
+            return None
+        return self.cpu_quota_us / self.cpu_period_us
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """``limits/<service>.json`` of a run: what the service was asked to keep to, what its cgroups held (None: not
+    applied, ``note`` says why) and the runner's note."""
+
+    service: str
+    cpus: float | None
+    memory_mb: int | None
+    applied: AppliedLimits | None
+    note: str
+
+    def asked(self) -> str:
+        parts = [
+            *([f"{self.cpus:g} CPU"] if self.cpus is not None else []),
+            *([f"{self.memory_mb} MB"] if self.memory_mb is not None else []),
+        ]
+        return ", ".join(parts) or "none"
+
+
+def _opt_int(data: Mapping[str, object], key: str, what: str) -> int | None:
+    value = data.get(key)
+    return None if value is None else int(_float(value, f"{what}.{key}"))
+
+
+def parse_limits(service: str, text: str) -> ServiceLimits:
+    """One ``limits/<service>.json``; ValueError when it is not one."""
+    what = f"limits/{service}.json"
+    try:
+        data = _object(json.loads(text), what)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{what}: not JSON ({e})") from None
+    requested = _object(data.get("requested") or {}, f"{what} requested")
+    cpus = requested.get("cpus")
+    raw: object = data.get("applied")
+    applied = None
+    if raw is not None:
+        figures = _object(raw, f"{what} applied")
+        paths = _object(figures.get("paths") or {}, f"{what} applied.paths")
+        applied = AppliedLimits(
+            cgroup=str(figures.get("cgroup", "")),
+            paths={str(k): str(v) for k, v in paths.items()},
+            memory_bytes=_opt_int(figures, "memory_bytes", what),
+            swap_bytes=_opt_int(figures, "swap_bytes", what),
+            cpu_quota_us=_opt_int(figures, "cpu_quota_us", what),
+            cpu_period_us=_opt_int(figures, "cpu_period_us", what),
+        )
+    return ServiceLimits(
+        service=service,
+        cpus=None if cpus is None else _float(cpus, f"{what} requested.cpus"),
+        memory_mb=_opt_int(requested, "memory_mb", what),
+        applied=applied,
+        note=str(data.get("note", "")),
+    )
+
+
 # --- figures ----------------------------------------------------------------------------------------------------
 
 
@@ -425,8 +498,37 @@ def settings_json(settings: LoadSettings) -> dict[str, object]:
     }
 
 
-def to_json(result: LoadResult, settings: LoadSettings, gate: LoadGate, failures: Sequence[str]) -> bytes:
-    """``load/result.json``."""
+def limits_json(limits: Sequence[ServiceLimits]) -> dict[str, object]:
+    """Per service: the limits asked, what its cgroups held while the run went (None: not applied) and why."""
+    out: dict[str, object] = {}
+    for item in limits:
+        applied = item.applied
+        out[item.service] = {
+            "requested": {"cpus": item.cpus, "memory_mb": item.memory_mb},
+            "applied": None
+            if applied is None
+            else {
+                "cgroup": applied.cgroup,
+                "paths": dict(applied.paths),
+                "memory_bytes": applied.memory_bytes,
+                "swap_bytes": applied.swap_bytes,
+                "cpu_quota_us": applied.cpu_quota_us,
+                "cpu_period_us": applied.cpu_period_us,
+                "cpus": applied.cpus,
+            },
+            "note": item.note,
+        }
+    return out
+
+
+def to_json(
+    result: LoadResult,
+    settings: LoadSettings,
+    gate: LoadGate,
+    failures: Sequence[str],
+    limits: Sequence[ServiceLimits] = (),
+) -> bytes:
+    """``load/result.json``; ``limits``: the services' resource limits (none: the run had none)."""
     s = result.summary
     document: dict[str, object] = {
         "version": RESULT_VERSION,
@@ -473,6 +575,7 @@ def to_json(result: LoadResult, settings: LoadSettings, gate: LoadGate, failures
             }
             for r in result.resources
         },
+        "limits": limits_json(limits),
         "gate": {
             "p95_ms": gate.p95_ms,
             "p99_ms": gate.p99_ms,
@@ -518,10 +621,59 @@ def _check(value: float, limit: float | None, above: bool, unit: str = "") -> st
     return f"{'≤' if above else '≥'} {limit:g}{unit} {'✔' if passed else '✘'}"
 
 
+def _applied(item: ServiceLimits) -> str:
+    """The limits column: what the cgroups held, or why nothing was applied."""
+    applied = item.applied
+    if applied is None:
+        return item.note or "not applied"
+    parts: list[str] = []
+    if applied.memory_bytes is not None:
+        swap = " (swap off)" if applied.swap_bytes == 0 else ""
+        parts.append(f"{applied.memory_bytes / 1024 / 1024:g} MiB{swap}")
+    if applied.cpus is not None:
+        parts.append(f"{applied.cpus:g} CPU ({applied.cpu_quota_us}/{applied.cpu_period_us} µs)")
+    return ", ".join([*parts, f"cgroup {applied.cgroup}"])
+
+
+def limits_markdown(limits: Sequence[ServiceLimits]) -> list[str]:
+    """The limits table of ``load.md`` (no lines when the run had none)."""
+    if not limits:
+        return []
+    return [
+        "Resource limits of every service process (the environment's `[limits]`), as read back from its cgroups "
+        "while the run went:",
+        "",
+        "| service | asked | applied |",
+        "|---|---|---|",
+        *(f"| {item.service} | {item.asked()} | {_applied(item)} |" for item in limits),
+        "",
+    ]
+
+
+def limits_note(limits: Sequence[ServiceLimits]) -> str | None:
+    """One line for the summary: the limits the run's services were under, or why they were not applied."""
+    if not limits:
+        return None
+    asked = sorted({item.asked() for item in limits})
+    unapplied = [item for item in limits if item.applied is None]
+    if unapplied:
+        why = sorted({item.note or "not applied" for item in unapplied})
+        names = ", ".join(item.service for item in unapplied)
+        return f"limits ({' / '.join(asked)} per service): {'; '.join(why)} ({names})"
+    cgroups = ", ".join(sorted({item.applied.cgroup for item in limits if item.applied is not None}))
+    return f"limits: {' / '.join(asked)} per service, applied through cgroup {cgroups} (read back: load/result.json)"
+
+
 def to_markdown(
-    result: LoadResult, settings: LoadSettings, gate: LoadGate, failures: Sequence[str], services: Sequence[str]
+    result: LoadResult,
+    settings: LoadSettings,
+    gate: LoadGate,
+    failures: Sequence[str],
+    services: Sequence[str],
+    limits: Sequence[ServiceLimits] = (),
 ) -> str:
-    """``load/load.md``: the settings, the figures against the gate, per instance, per scenario, the resources."""
+    """``load/load.md``: the settings, the figures against the gate, per instance, per scenario, the resources and
+    the limits they ran under."""
     s = result.summary
     mix = settings.mix
     lines = [
@@ -571,6 +723,7 @@ def to_markdown(
             for r in result.resources
         ),
         "",
+        *limits_markdown(limits),
         "![latency over time](latency.svg)",
         "",
     ]

@@ -25,6 +25,7 @@ from dagger import dag
 from jessy_ci.errors import UsageError
 from jessy_ci.ignored import PATTERNS
 from jessy_ci.runners import RunResult
+from jessy_ci.runners.limits import NOT_ON_DAGGER, document, document_path
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, Proxy, ServiceSpec, Step
 
 SRC = "/src"
@@ -291,7 +292,18 @@ class DaggerRunner:
         except dagger.QueryError as e:
             first = (str(e).strip().splitlines() or ["query failed"])[0]
             return RunResult(1, "", str(e), time.monotonic() - started, error=first)
-        return RunResult(code, stdout, stderr, time.monotonic() - started, files)
+        return RunResult(code, stdout, stderr, time.monotonic() - started, {**files, **_limits_not_applied(step)})
+
+
+def _limits_not_applied(step: Step) -> dict[str, bytes]:
+    """Dagger cannot limit the CPU or memory of one container (no such field in its API: only the engine as a whole
+    can be limited): the containers stay as they are, and ``limits/<service>.json`` says the limits were not
+    applied."""
+    return {
+        document_path(spec.name): document(spec.name, spec.limits, None, NOT_ON_DAGGER)
+        for spec in step.services
+        if spec.limits is not None and spec.limits.any
+    }
 
 
 async def _files(folder: dagger.Directory) -> dict[str, bytes]:

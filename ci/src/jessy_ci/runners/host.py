@@ -3,6 +3,8 @@
 - caches are local folders under ``.jessy-ci/cache/<volume>`` (tools are pointed at them through each cache's env);
 - services are processes on free loopback ports, waited on by their HTTP health check and always stopped
   (SIGTERM, then SIGKILL), on success, failure and Ctrl-C alike; their logs come back as report files;
+- a service with ResourceLimits runs in cgroups of its own (``runners/limits.py``), joined before it execs, read back
+  once it is healthy (``{reports}/limits/<service>.json``) and removed when it stops;
 - output is streamed line by line with the step name as prefix; every secret value is redacted from what is
   printed, returned and written.
 """
@@ -17,6 +19,7 @@ import socket
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -27,8 +30,9 @@ import anyio.abc
 from anyio.streams.text import TextReceiveStream
 
 from jessy_ci.runners import LOOPBACK, RunResult, ServiceFailed
+from jessy_ci.runners.limits import Group, LimitsUnavailable, Machine, document, document_path, mismatch, wrap
 from jessy_ci.runners.redact import Redactor
-from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ServiceSpec, Step
+from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ResourceLimits, ServiceSpec, Step
 
 _VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _LOG_TAIL_LINES = 15
@@ -83,6 +87,7 @@ class HostRunner:
         cache_dir: Path | None = None,
         user_cache_dir: Path | None = None,
         health_timeout: float = 60.0,
+        cgroups: Machine | None = None,
     ) -> None:
         self.root = root
         self.secrets = dict(secrets or {})
@@ -93,6 +98,7 @@ class HostRunner:
         self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
         self.user_cache_dir = user_cache_dir or cache_dir or user_caches()
         self.health_timeout = health_timeout
+        self.cgroups = cgroups or Machine()  # where services with ResourceLimits get their cgroups
         self._built: dict[tuple[str, tuple[Argv, ...]], anyio.Lock] = {}
         self._built_ok: set[tuple[str, tuple[Argv, ...]]] = set()
 
@@ -197,8 +203,12 @@ class HostRunner:
         log_path = reports / "services" / f"{spec.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         argv = self._argv(spec.command, env, reports)
+        group: Group | None = None
         log: IO[bytes] = await anyio.to_thread.run_sync(log_path.open, "wb")
         try:
+            if spec.limits is not None and spec.limits.any:
+                group = await self._make_cgroups(spec, spec.limits)
+                argv = wrap(group.procs, argv)  # the process joins its cgroups before it becomes the service
             try:
                 process = await anyio.open_process(
                     argv, cwd=self.root / spec.workdir, env=env, stdin=None, stdout=log, stderr=log
@@ -208,6 +218,8 @@ class HostRunner:
             try:
                 self.echo(spec.name, f"started (pid {process.pid}) on port {port}, waiting for {spec.health}")
                 await self._wait_healthy(spec, process, port, log_path)
+                if group is not None and spec.limits is not None:
+                    await self._record_limits(spec, spec.limits, group, process.pid, reports)
                 self.echo(spec.name, f"ready at http://{LOOPBACK}:{port} ({spec.health} answered {spec.health_status})")
                 yield f"http://{LOOPBACK}:{port}"
             finally:
@@ -215,6 +227,41 @@ class HostRunner:
                 self.echo(spec.name, "stopped")
         finally:
             log.close()
+            if group is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self.cgroups.remove, group)
+
+    async def _make_cgroups(self, spec: ServiceSpec, limits: ResourceLimits) -> Group:
+        """The service's own cgroups, made and set (``runners/limits.py``); ServiceFailed when they cannot be.
+        One worker-thread call, which a cancellation waits for: once made, they reach the caller, whose ``finally``
+        removes them."""
+        name = f"{uuid.uuid4().hex[:12]}-{spec.name}"
+
+        def make() -> Group:
+            return self.cgroups.create(self.cgroups.locate(limits), name, limits)
+
+        try:
+            return await anyio.to_thread.run_sync(make)
+        except LimitsUnavailable as e:
+            raise ServiceFailed(f"service {spec.name}: {e}") from None
+
+    async def _record_limits(
+        self, spec: ServiceSpec, limits: ResourceLimits, group: Group, pid: int, reports: Path
+    ) -> None:
+        """Read back what the running service's cgroups hold into ``{reports}/limits/<service>.json``; ServiceFailed
+        when it is not what was asked (never run a service that only looks limited)."""
+        try:
+            applied = await anyio.to_thread.run_sync(self.cgroups.read_back, group, pid)
+        except (OSError, ValueError, LimitsUnavailable) as e:
+            raise ServiceFailed(f"service {spec.name}: limits: cannot read them back: {e}") from None
+        wrong = mismatch(limits, applied)
+        if wrong is not None:
+            raise ServiceFailed(f"service {spec.name}: limits: its cgroups hold a {wrong}")
+        note = f"applied through cgroup v{applied.version}, read back from the service's cgroups while it ran"
+        path = reports / document_path(spec.name)
+        data = document(spec.name, limits, applied, note)
+        await anyio.to_thread.run_sync(_write, path, data)
+        self.echo(spec.name, f"limits: {applied.describe()} ({', '.join(sorted(set(applied.paths.values())))})")
 
     async def _wait_healthy(self, spec: ServiceSpec, process: anyio.abc.Process, port: int, log: Path) -> None:
         deadline = time.monotonic() + self.health_timeout
@@ -348,6 +395,11 @@ def user_caches() -> Path:
     """The user's cache folder of jessy-ci (``$XDG_CACHE_HOME/jessy-ci``, else ``~/.cache/jessy-ci``)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "jessy-ci"
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _print_line(line: str) -> None:

@@ -8,8 +8,9 @@ bound to the step under their names; the script refuses any other URL and the ga
 anywhere else. Every run is bounded (options: duration, rate, requests) and ends by itself.
 
 Reports: ``load/result.json``, ``load/load.md``, ``load/latency.svg``, vegeta's own files under ``load/vegeta/``
-(``report.json``, ``results.jsonl``, ``seed.json``, ``instances.tsv``, the ``load.sh`` that ran) and the raw
-resource samples under ``load/resources/``.
+(``report.json``, ``results.jsonl``, ``seed.json``, ``instances.tsv``, the ``load.sh`` that ran), the raw
+resource samples under ``load/resources/`` and, with an environment's limits, what each service's cgroups held
+(``load/limits/<service>.json``: the host runner reads them back; Dagger cannot limit a container and says so).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jessy_ci.gates import load as gate
 from jessy_ci.gates.load import LoadGate
 from jessy_ci.report import Report
 from jessy_ci.session import Session
-from jessy_ci.steps import LoadSettings
+from jessy_ci.steps import LIMITS_FOLDER, LoadSettings, ResourceLimits, Step
 from jessy_ci.toolchains import plot, resources, vegeta
 from jessy_ci.verbs.execute import outcome
 from jessy_ci.verbs.plan import plan_load, plan_load_plot
@@ -37,11 +38,13 @@ FOLDER = "load"
 @dataclass(frozen=True)
 class LoadRequest:
     """What `load` was asked, checked (``options.load_settings`` / ``options.load_gate``); ``service_env``: an
-    environment's env for every service."""
+    environment's env for every service; ``limits``: its cpus and memory_mb for every service process (None: not
+    limited)."""
 
     settings: LoadSettings
     gate: LoadGate
     service_env: Mapping[str, str] | None = None
+    limits: ResourceLimits | None = None
 
 
 def _samples(files: Mapping[str, bytes]) -> dict[str, str]:
@@ -54,11 +57,33 @@ def _samples(files: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def _kept(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """vegeta's files and the raw samples, kept in the reports under ``load/``."""
+    """vegeta's files, the raw samples and the services' limits, kept in the reports under ``load/``."""
     kept = (vegeta.REPORT_FILE, vegeta.RESULTS_FILE, vegeta.SEED_FILE, vegeta.INSTANCES_FILE, vegeta.SCRIPT_FILE)
     out = {f"{FOLDER}/{path}": files[path] for path in kept if path in files}
-    out.update({f"{FOLDER}/{path}": data for path, data in files.items() if _is_samples(path)})
+    out.update({f"{FOLDER}/{path}": data for path, data in files.items() if _is_samples(path) or _is_limits(path)})
     return out
+
+
+def _is_limits(path: str) -> bool:
+    return path.startswith(f"{LIMITS_FOLDER}/") and path.endswith(".json")
+
+
+def _limits(step: Step, files: Mapping[str, bytes]) -> tuple[list[gate.ServiceLimits], list[str]]:
+    """The limits every limited service of the step ran under, as its runner reported them (``limits/<service>.json``);
+    and a line for each limited service the runner said nothing about (never expected)."""
+    found: list[gate.ServiceLimits] = []
+    missing: list[str] = []
+    for spec in step.services:
+        if spec.limits is None or not spec.limits.any:
+            continue
+        data = files.get(f"{LIMITS_FOLDER}/{spec.name}.json")
+        try:
+            if data is None:
+                raise ValueError("the runner reported nothing")
+            found.append(gate.parse_limits(spec.name, data.decode(errors="replace")))
+        except ValueError as e:
+            missing.append(f"load: limits of {spec.name}: {e}")
+    return found, missing
 
 
 def _is_samples(path: str) -> bool:
@@ -89,11 +114,12 @@ async def run_load(session: Session, request: LoadRequest) -> Report:
     settings = request.settings
     project = session.project
     run_id = uuid.uuid4().hex[:12]  # every run measures anew: the engine never answers from its cache
-    step, names = plan_load(project, settings, run_id, request.service_env)
+    step, names = plan_load(project, settings, run_id, request.service_env, request.limits)
     others = [s.name for s in step.services if s.name not in names]
+    limited = f", limits {request.limits.describe()} per service" if request.limits is not None else ""
     session.say(
         f"▶ {step.name}: {settings.instances} x {settings.target} with {', '.join(others) or 'nothing else'}, "
-        f"{settings.rate} requests/s for {settings.seconds:g} s (gate: {request.gate.describe()})"
+        f"{settings.rate} requests/s for {settings.seconds:g} s (gate: {request.gate.describe()}){limited}"
     )
     ran = await session.runner.run(step)
     result, files = outcome(step, ran)
@@ -105,6 +131,13 @@ async def run_load(session: Session, request: LoadRequest) -> Report:
     )
     say = f"{'✔' if result.passed else '✘'} {step.name}: {result.status} in {result.seconds:.1f}s {result.detail}"
     session.say(say.rstrip())
+    limits, unreported = _limits(step, ran.files)
+    note = gate.limits_note(limits)
+    if note is not None:
+        report.notes.append(note)
+        session.say(note)
+    if result.passed:
+        report.gate_failures += unreported  # limits asked and not accounted for: never silently ignored
     if vegeta.REPORT_FILE not in ran.files:
         if result.passed:
             report.gate_failures.append(f"load: vegeta left no {vegeta.REPORT_FILE}")
@@ -146,6 +179,7 @@ async def run_load(session: Session, request: LoadRequest) -> Report:
         report.files[f"{FOLDER}/latency.svg"] = svg
     else:
         report.notes.append(why)
-    report.files[f"{FOLDER}/result.json"] = gate.to_json(measured, settings, request.gate, failures)
-    report.files[f"{FOLDER}/load.md"] = gate.to_markdown(measured, settings, request.gate, failures, others).encode()
+    report.files[f"{FOLDER}/result.json"] = gate.to_json(measured, settings, request.gate, failures, limits)
+    markdown = gate.to_markdown(measured, settings, request.gate, failures, others, limits)
+    report.files[f"{FOLDER}/load.md"] = markdown.encode()
     return report

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from jessy_ci.config import Component, Project, Service
-from jessy_ci.steps import LoadSettings, Proxy, ServiceSpec, Step
+from jessy_ci.steps import LoadSettings, Proxy, ResourceLimits, ServiceSpec, Step
 from jessy_ci.toolchains import (
     BenchSettings,
     for_language,
@@ -30,14 +30,18 @@ def _with_project_env(step: Step, project: Project) -> Step:
     return replace(step, env={**project.env, **step.env}, image=project.images.resolve(step.image))
 
 
-def _specs(project: Project, services: list[Service], env: Mapping[str, str] | None = None) -> tuple[ServiceSpec, ...]:
+def _specs(
+    project: Project,
+    services: list[Service],
+    env: Mapping[str, str] | None = None,
+    limits: ResourceLimits | None = None,
+) -> tuple[ServiceSpec, ...]:
     specs: list[ServiceSpec] = []
     for service in services:
         owner = project.components[service.component]
         spec = for_language(owner.language).service(service, owner)
-        specs.append(
-            replace(spec, env={**project.env, **(env or {}), **spec.env}, image=project.images.resolve(spec.image))
-        )
+        merged = {**project.env, **(env or {}), **spec.env}
+        specs.append(replace(spec, env=merged, image=project.images.resolve(spec.image), limits=limits))
     return tuple(specs)
 
 
@@ -46,10 +50,13 @@ def service_specs(project: Project, component: Component) -> tuple[ServiceSpec, 
     return _specs(project, project.services_for(component))
 
 
-def serve_specs(project: Project, env: Mapping[str, str] | None = None) -> tuple[ServiceSpec, ...]:
+def serve_specs(
+    project: Project, env: Mapping[str, str] | None = None, limits: ResourceLimits | None = None
+) -> tuple[ServiceSpec, ...]:
     """The dev environment (``serve``): every component that has a [serve] table, dependencies first, as runnable
-    specs; ``env`` (an environment's service env) goes to every one of them, under the service's own env."""
-    return _specs(project, project.served(), env)
+    specs; ``env`` (an environment's service env) goes to every one of them, under the service's own env, and so do
+    ``limits`` (an environment's cpus and memory_mb: what each service process may use)."""
+    return _specs(project, project.served(), env, limits)
 
 
 def serve_proxy(project: Project, specs: tuple[ServiceSpec, ...], ports: Mapping[str, int]) -> Proxy:
@@ -64,12 +71,17 @@ def plan_smoke(project: Project, url: str, timeout: float, core_url: str, run_id
 
 
 def plan_load(
-    project: Project, settings: LoadSettings, run_id: str, env: Mapping[str, str] | None = None
+    project: Project,
+    settings: LoadSettings,
+    run_id: str,
+    env: Mapping[str, str] | None = None,
+    limits: ResourceLimits | None = None,
 ) -> tuple[Step, tuple[str, ...]]:
     """The load step: ``settings.instances`` instances of the target's service and one of every service it needs
     (dependencies first, all on one fresh layer volume, each behind the resource sampler), and vegeta over the
-    instances; ``env`` (an environment's service env) goes to every service. Also the instances' names."""
-    *needed, target = _specs(project, project.services_closure((settings.target,)), env)
+    instances; ``env`` (an environment's service env) and ``limits`` (its cpus and memory_mb) go to every service.
+    Also the instances' names."""
+    *needed, target = _specs(project, project.services_closure((settings.target,)), env, limits)
     copies = vegeta.instances(target, settings.instances)
     services = tuple(resources.sampled(spec, settings.sample_seconds) for spec in (*needed, *copies))
     step = vegeta.load(settings, services, copies, target.health, run_id)
