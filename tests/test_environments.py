@@ -25,7 +25,8 @@ def test_development_is_the_laptop(project: config.Project) -> None:
     env = config.load_environment(ROOT, "development", project)
     assert env.ports == {"jessy-core": 8080, "jessy-api": 3000}
     assert env.urls["jessy-api"] == "http://127.0.0.1:3000"
-    assert env.limits == config.Limits(cpus=1.0, memory_mb=512, max_layer_bytes=1048576, core_timeout_ms=2000)
+    assert env.limits == config.Limits(cpus=None, memory_mb=None, max_layer_bytes=1048576, core_timeout_ms=2000)
+    assert env.resource_limits is None  # serve --env development needs no cgroups (no root) on a laptop
 
 
 def test_cpus_and_memory_mb_are_the_limits_of_every_service_process(project: config.Project) -> None:
