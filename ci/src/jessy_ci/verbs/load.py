@@ -26,10 +26,11 @@ import anyio
 from jessy_ci.gates import load as gate
 from jessy_ci.gates.load import LoadGate
 from jessy_ci.report import Report
+from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
 from jessy_ci.steps import LIMITS_FOLDER, LoadSettings, ResourceLimits, Step
 from jessy_ci.toolchains import plot, resources, vegeta
-from jessy_ci.verbs.execute import outcome
+from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import plan_load, plan_load_plot
 
 FOLDER = "load"
@@ -118,19 +119,17 @@ async def run_load(session: Session, request: LoadRequest) -> Report:
     others = [s.name for s in step.services if s.name not in names]
     limited = f", limits {request.limits.describe()} per service" if request.limits is not None else ""
     session.say(
-        f"▶ {step.name}: {settings.instances} x {settings.target} with {', '.join(others) or 'nothing else'}, "
+        f"{step.name}: {settings.instances} x {settings.target} with {', '.join(others) or 'nothing else'}, "
         f"{settings.rate} requests/s for {settings.seconds:g} s (gate: {request.gate.describe()}){limited}"
     )
-    ran = await session.runner.run(step)
-    result, files = outcome(step, ran)
-    report = Report(verb="load", steps=[result], files=files)
+    raw: list[RunResult] = []  # the step's own files: vegeta's results, the samples, the limits
+    report = await run_steps("load", [step], session.runner, session.say, on_result=lambda _, r: raw.append(r))
+    ran, result = raw[0], report.steps[0]
     report.files.update(_kept(ran.files))
     report.notes.append(
         f"load: {settings.instances} x {settings.target}, {settings.rate} requests/s for {settings.seconds:g} s, "
         f"at most {settings.concurrency} in flight; gate: {request.gate.describe()}"
     )
-    say = f"{'✔' if result.passed else '✘'} {step.name}: {result.status} in {result.seconds:.1f}s {result.detail}"
-    session.say(say.rstrip())
     limits, unreported = _limits(step, ran.files)
     note = gate.limits_note(limits)
     if note is not None:
