@@ -22,7 +22,7 @@ import httpx
 
 from jessy_ci.report import Report, StepResult
 from jessy_ci.session import Say, Session
-from jessy_ci.verbs.execute import finish, outcome
+from jessy_ci.verbs.execute import finish, run_steps
 from jessy_ci.verbs.plan import plan_smoke
 
 _REQUEST_TIMEOUT = 5.0
@@ -142,8 +142,7 @@ async def run_smoke_step(session: Session, target: SmokeTarget, bound: tuple[str
     services ``bound``, which the runner was given)."""
     run_id = uuid.uuid4().hex[:12]  # every call measures anew: the engine never answers from its cache
     step = plan_smoke(session.project, target.url, target.timeout, target.core_url or "", run_id, bound)
-    result, files = outcome(step, await session.runner.run(step))
-    return Report(verb="smoke", steps=[result], files=files)
+    return await run_steps("smoke", [step], session.runner, session.say)
 
 
 def _say(line: str) -> None:
