@@ -59,3 +59,12 @@ def test_the_module_is_pinned_to_python_3_11_and_locked() -> None:
     packages = {p["name"]: p for p in lock["package"]}
     assert packages["dagger-io"]["source"] == {"editable": "sdk"}
     assert {"anyio", "typer"} <= set(packages)
+
+
+def test_the_report_libraries_are_runtime_dependencies_of_both_projects() -> None:
+    """index.html is rendered at the edges, inside the Dagger module too: Jinja2 and pygal are installed there."""
+    for project in (ROOT_PROJECT, MODULE_PROJECT):
+        assert {"jinja2", "pygal"} <= {_name(r) for r in project["project"]["dependencies"]}
+    lock = tomllib.loads((ROOT / "ci" / "uv.lock").read_text())
+    assert {"jinja2", "pygal", "markupsafe"} <= {p["name"] for p in lock["package"]}
+    assert "matplotlib" not in {p["name"] for p in lock["package"]}  # numpy stays out of the module

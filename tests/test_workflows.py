@@ -28,7 +28,10 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
     "github/codeql-action/upload-sarif": {"sarif_file", "category"},
     "marocchino/sticky-pull-request-comment": {"path", "header", "recreate"},
 }
-ALLOWED_RUN = {'cat reports/summary.md >> "$GITHUB_STEP_SUMMARY"'}
+ALLOWED_RUN = {
+    'cat reports/summary.md >> "$GITHUB_STEP_SUMMARY"',
+    'echo "HTML report: index.html in the [reports artifact]($ARTIFACT_URL) of this run" >> "$GITHUB_STEP_SUMMARY"',
+}
 STEP_KEYS = {"name", "id", "if", "uses", "with", "run", "env", "continue-on-error"}
 PINNED = re.compile(r"^v\d+\.\d+\.\d+$|^[0-9a-f]{40}$")
 
@@ -183,3 +186,14 @@ def test_release_publishes_the_pushed_tag_with_credentials_from_secrets() -> Non
     assert "--username" in call, "publish needs a registry username (config has none)"
     assert call[call.index("--password") + 1] == "env://REGISTRY_TOKEN"
     assert "secrets.REGISTRY_TOKEN" in (WORKFLOWS / "release.yml").read_text()
+
+
+def test_the_job_summary_links_the_artifact_that_holds_the_html_report() -> None:
+    workflow = yaml.safe_load((WORKFLOWS / "ci.yml").read_text())
+    steps = cast(list[dict[str, Any]], workflow["jobs"]["ci"]["steps"])
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert (upload["id"], upload["with"]["name"], upload["with"]["path"]) == ("upload", "reports", "reports/")
+    summary = next(s for s in steps if "index.html" in str(s.get("run", "")))
+    assert summary["env"]["ARTIFACT_URL"] == "${{ steps.upload.outputs.artifact-url }}"
+    assert f"[{upload['with']['name']} artifact]($ARTIFACT_URL)" in summary["run"]
+    assert steps.index(summary) > steps.index(upload)

@@ -198,3 +198,16 @@ def test_test_tools_are_added_only_when_the_environment_lacks_them(tmp_path: Pat
     log.unlink()
     subprocess.run([sys.executable, "-c", python.ADD_MISSING, python.PYTEST], env=env, check=True)
     assert not log.exists()
+
+
+def test_the_bdd_run_writes_cucumber_json_beside_its_junit_and_the_report_keeps_it() -> None:
+    from jessy_ci.runners import RunResult
+    from jessy_ci.verbs.execute import outcome
+
+    assert "'--cucumberjson={reports}/cucumber.json'" in python.pytest_script(component(), "bdd", (python.PYTEST,), ())
+    assert "--cucumberjson" not in python.pytest_script(component(), "unit", (python.PYTEST,), ())
+    step = python.PYTHON.test(component(), "bdd", ())
+    junit = b'<testsuites><testsuite name="s"><testcase classname="s" name="t"/></testsuite></testsuites>'
+    result = RunResult(0, "", "", 1.0, {"junit.xml": junit, "cucumber.json": b"[]"})
+    _, files = outcome(step, result)
+    assert files[f"bdd/{step.component}-bdd.cucumber.json"] == b"[]"

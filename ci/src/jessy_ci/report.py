@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Status = Literal["passed", "failed", "error"]
-EDGE_FILES = ("summary.md", "verdict.json")  # rendered from the whole Report, never merged from a part
+EDGE_FILES = ("summary.md", "verdict.json", "index.html")  # rendered from the whole Report, never merged from a part
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 REPORTS_PLACEHOLDER = "{reports}"
+CUCUMBER_FILE = "cucumber.json"  # a BDD step's features, scenarios and steps (pytest-bdd's --cucumberjson)
 RELEASE_SIZE_FILE = "size"  # a release-build step writes its binary's size in bytes there
 # A runner that starts a service with ResourceLimits leaves ``limits/<service>.json`` among the step's report files:
 # what was asked, what the service's cgroups held while it ran (None where the runner cannot limit), and a note.

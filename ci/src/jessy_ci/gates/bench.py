@@ -431,3 +431,90 @@ def to_markdown(comparison: Comparison) -> str:
     if c.failures:
         lines += ["", f"**{len(c.failures)} regression{'s' if len(c.failures) > 1 else ''} over {allowed}.**"]
     return "\n".join(lines) + "\n"
+
+
+# --- JSON (what the HTML report charts) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One compared benchmark as ``bench/compare.json`` keeps it: the gate's verdict and both sides' raw samples."""
+
+    component: str
+    name: str
+    unit: str
+    classification: str
+    change_pct: float | None
+    p_value: float | None
+    failed: bool
+    baseline: tuple[float, ...]
+    current: tuple[float, ...]
+
+
+def comparison_json(comparison: Comparison, baseline: Baseline, current: list[Benchmark]) -> bytes:
+    """``bench/compare.json``: the settings, then per compared benchmark its verdict and both sides' samples."""
+    base, cur = _merge_samples(baseline.benchmarks), _merge_samples(current)
+    doc = {
+        "version": BASELINE_VERSION,
+        "commit": comparison.commit,
+        "max_regression_pct": comparison.max_regression_pct,
+        "alpha": comparison.alpha,
+        "rows": [
+            {
+                "component": r.component,
+                "name": r.name,
+                "unit": r.unit,
+                "classification": r.verdict.classification,
+                "change_pct": r.change_pct,
+                "p_value": r.verdict.p_value,
+                "failed": r.failed,
+                "baseline": list(base[(r.component, r.name, r.unit)].samples),
+                "current": list(cur[(r.component, r.name, r.unit)].samples),
+            }
+            for r in comparison.rows
+        ],
+    }
+    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def _optional_number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def read_comparison(data: bytes, source: str) -> tuple[float, list[Compared]]:
+    """``(max_regression_pct, rows)`` of a ``bench/compare.json``. Raises ValueError naming ``source``."""
+    try:
+        raw: object = json.loads(data)
+    except ValueError as e:
+        raise ValueError(f"{source}: not valid JSON ({str(e).splitlines()[0]})") from None
+    if not isinstance(raw, dict) or not isinstance(cast(dict[str, object], raw).get("rows"), list):
+        raise ValueError(f"{source}: expected a JSON object with rows")
+    doc = cast(dict[str, object], raw)
+    rows: list[Compared] = []
+    for entry in cast(list[object], doc["rows"]):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{source}: expected every row to be an object")
+        row = cast(dict[str, object], entry)
+        sides = [
+            tuple(n for v in cast(list[object], side) if (n := _optional_number(v)) is not None)
+            if isinstance(side := row.get(key), list)
+            else ()
+            for key in ("baseline", "current")
+        ]
+        rows.append(
+            Compared(
+                str(row.get("component", "")),
+                str(row.get("name", "")),
+                str(row.get("unit", "")),
+                str(row.get("classification", "")),
+                _optional_number(row.get("change_pct")),
+                _optional_number(row.get("p_value")),
+                row.get("failed") is True,
+                sides[0],
+                sides[1],
+            )
+        )
+    return _optional_number(doc.get("max_regression_pct")) or 0.0, rows
+
+
+format_value, format_change, format_p = _fmt_value, _fmt_change, _fmt_p  # the Markdown's wording, for the HTML

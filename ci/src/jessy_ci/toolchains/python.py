@@ -24,7 +24,7 @@ import shlex
 from dataclasses import dataclass, replace
 
 from jessy_ci.config import Component, Service, TestKind
-from jessy_ci.steps import REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
+from jessy_ci.steps import CUCUMBER_FILE, REPORTS_PLACEHOLDER, Cache, JunitSource, ServiceSpec, Step
 from jessy_ci.toolchains import component_step
 
 IMAGE = "python:3.11-slim-bookworm"
@@ -104,7 +104,8 @@ def marker_expression(component: Component, kind: str) -> str | None:
 
 
 def pytest_script(component: Component, kind: str, tools: tuple[str, ...], pytest_args: tuple[str, ...]) -> str:
-    """The whole test run: the environment, the test tools it lacks, then pytest (JUnit into ``{reports}``)."""
+    """The whole test run: the environment, the test tools it lacks, then pytest (JUnit into ``{reports}``, and for
+    BDD pytest-bdd's cucumber JSON beside it)."""
     markers = marker_expression(component, kind)
     pytest = (
         "python",
@@ -113,6 +114,7 @@ def pytest_script(component: Component, kind: str, tools: tuple[str, ...], pytes
         "-p",
         "no:cacheprovider",
         f"--junitxml={REPORTS_PLACEHOLDER}/junit.xml",
+        *((f"--cucumberjson={REPORTS_PLACEHOLDER}/{CUCUMBER_FILE}",) if kind == "bdd" else ()),
         *(("-m", markers) if markers else ()),
         *component.pytest_args,
         *pytest_args,

@@ -9,7 +9,8 @@ optionally compared with a baseline and gated on significant regressions.
   its cache.
 
 Reports: ``bench/<component>.json`` (this run's samples, in the baseline format), ``bench/baseline/<component>.json``
-(the samples measured at the baseline ref), ``bench/compare.md`` (the comparison, fit for a PR comment).
+(the samples measured at the baseline ref), ``bench/compare.md`` (the comparison, fit for a PR comment),
+``bench/compare.json`` (the same with both sides' samples: what the HTML report charts).
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ async def run_bench(
         baseline = replace(baseline, benchmarks=tuple(b for b in baseline.benchmarks if b.component in names))
         comparison = bench.compare_benchmarks(baseline, now.benchmarks, max_regression_pct=limit)
         report.files["bench/compare.md"] = bench.to_markdown(comparison).encode()
+        report.files["bench/compare.json"] = bench.comparison_json(comparison, baseline, now.benchmarks)
         report.gate_failures += comparison.failures
         for component, i in index.items():
             rows = [r for r in comparison.rows if r.component == component]

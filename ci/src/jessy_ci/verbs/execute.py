@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 import anyio
 
-from jessy_ci.gates import findings, junit, summary
+from jessy_ci.gates import findings, junit, run_page, run_view, summary
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.session import Say
-from jessy_ci.steps import JunitSource, Step
+from jessy_ci.steps import CUCUMBER_FILE, JunitSource, Step
 
 
 def _last_line(text: str) -> str:
@@ -43,6 +43,8 @@ def outcome(step: Step, result: RunResult) -> tuple[StepResult, dict[str, bytes]
     for path, data in result.files.items():
         if path.startswith("services/"):
             files[f"logs/{step.name.replace(':', '-')}/{path.removeprefix('services/')}"] = data
+    if (cucumber := result.files.get(CUCUMBER_FILE)) is not None:
+        files[f"bdd/{step.component}-{step.kind}.cucumber.json"] = cucumber
     cases = _cases(step, result)
     counts = None
     if cases is not None:
@@ -142,8 +144,10 @@ VERDICT_FILE = summary.VERDICT_FILE
 
 
 def finish(report: Report) -> Report:
-    """Add summary.md and verdict.json, rendered from the whole Report: only the edges call this (the CLI before it
-    writes the reports, the Dagger functions before they return), so a verb made of other verbs renders once."""
+    """Add summary.md, verdict.json and index.html (the HTML report), rendered from the whole Report: only the edges
+    call this (the CLI before it writes the reports, the Dagger functions before they return), so a verb made of
+    other verbs renders once."""
     report.files["summary.md"] = summary.render(report).encode()
     report.files[summary.VERDICT_FILE] = summary.verdict_json(report)
+    report.files[run_page.PAGE] = run_page.render(run_view.view(report)).encode()
     return report
