@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 from jessy_ci.errors import UsageError
 from jessy_ci.gates import bench, coverage, cucumber, junit, trivy
@@ -25,6 +26,7 @@ COVERAGE_HTML = "coverage/html"
 CRITERION_REPORT = "criterion/report/index.html"  # criterion's own HTML report, when a run keeps it
 LOAD_SVG = "load/latency.svg"
 LOAD_RESULT = "load/result.json"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -179,15 +181,23 @@ def _under(files: dict[str, bytes], folder: str, suffix: str) -> list[str]:
     return sorted(p for p in files if posixpath.dirname(p) == folder and p.endswith(suffix))
 
 
+def _read(
+    files: dict[str, bytes], folder: str, suffix: str, parse: Callable[[bytes, str], T], problems: list[str]
+) -> list[tuple[str, str, T]]:
+    """``(path, name, parsed)`` of each file of ``folder`` ending in ``suffix`` (name: without the folder and the
+    suffix); a file that does not parse becomes a line in ``problems``, naming it."""
+    out: list[tuple[str, str, T]] = []
+    for path in _under(files, folder, suffix):
+        try:
+            out.append((path, posixpath.basename(path).removesuffix(suffix), parse(files[path], path)))
+        except (ValueError, UsageError) as e:
+            problems.append(str(e) if str(e).startswith(path) else f"{path}: {e}")
+    return out
+
+
 def _tests(files: dict[str, bytes], problems: list[str]) -> tuple[TestFile, ...]:
     out: list[TestFile] = []
-    for path in _under(files, "junit", ".xml"):
-        source = posixpath.basename(path).removesuffix(".xml")
-        try:
-            cases = junit.from_junit_xml(files[path])
-        except ValueError as e:
-            problems.append(f"{path}: {e}")
-            continue
+    for path, source, cases in _read(files, "junit", ".xml", lambda data, _: junit.from_junit_xml(data), problems):
         rows = [TestRow(source, c.suite, c.name, c.outcome, c.seconds, c.message) for c in cases]
         ordered = [r for r in rows if r.outcome == "failed"] + [r for r in rows if r.outcome != "failed"]
         c = junit.counts(cases)
@@ -197,13 +207,7 @@ def _tests(files: dict[str, bytes], problems: list[str]) -> tuple[TestFile, ...]
 
 def _features(files: dict[str, bytes], problems: list[str]) -> tuple[FeatureView, ...]:
     out: list[FeatureView] = []
-    for path in _under(files, "bdd", ".cucumber.json"):
-        source = posixpath.basename(path).removesuffix(".cucumber.json")
-        try:
-            found = cucumber.parse(files[path], path)
-        except ValueError as e:
-            problems.append(str(e))
-            continue
+    for _, source, found in _read(files, "bdd", ".cucumber.json", cucumber.parse, problems):
         # failing features first, each keeping its scenarios in file order
         out += [FeatureView(source, f) for f in found if not f.passed]
         out += [FeatureView(source, f) for f in found if f.passed]
@@ -265,14 +269,12 @@ def _benchmarks(files: dict[str, bytes], problems: list[str]) -> Benchmarks | No
             )
             return Benchmarks(rows, True, limit, criterion)
     rows_: list[BenchRow] = []
-    for path in _under(files, "bench", ".json"):
-        if path == "bench/compare.json":
-            continue
-        try:
-            measured = bench.load_baseline(files[path].decode(errors="replace"), path)
-        except UsageError as e:
-            problems.append(str(e))
-            continue
+
+    def load(data: bytes, path: str) -> bench.Baseline:
+        return bench.load_baseline(data.decode(errors="replace"), path)
+
+    measured_files = {p: d for p, d in files.items() if p != "bench/compare.json"}
+    for _, _, measured in _read(measured_files, "bench", ".json", load, problems):
         for b in measured.benchmarks:
             median = bench.format_value(_median(b.samples), b.unit)
             rows_.append(BenchRow(b.component, b.name, b.unit, (), b.samples, "", median, "", "", "measured", False))
@@ -281,13 +283,7 @@ def _benchmarks(files: dict[str, bytes], problems: list[str]) -> Benchmarks | No
 
 def _findings(files: dict[str, bytes], problems: list[str]) -> tuple[SeverityGroup, ...]:
     by_severity: dict[str, list[FindingRow]] = {}
-    for path in _under(files, "scan", ".json"):
-        name = posixpath.basename(path).removesuffix(".json")
-        try:
-            found = trivy.parse_report(files[path], path)
-        except UsageError as e:
-            problems.append(str(e))
-            continue
+    for _, name, found in _read(files, "scan", ".json", trivy.parse_report, problems):
         for f in found:
             severity = f.severity if f.severity in SEVERITIES else "UNKNOWN"
             row = FindingRow(name, f.id, f.package, f.installed, f.fixed, f.title)
