@@ -48,8 +48,10 @@ FROM ${RUNTIME_IMAGE} AS production
 COPY --from=builder /out/jessy-api /usr/local/bin/jessy-api
 ENV JESSY_API_PORT=3000 \
     JESSY_DATA_DIR=/data
-# 65532 = "nonroot" in distroless
-USER 65532:65532
+# 65534 = "nobody" in distroless: not jessy-core's user (65532, "nonroot"), which owns the layer volume, so the
+# api can read the layers and cannot write them whatever the mount flags (a Dagger cache volume has no read-only
+# mount; with Docker, add :ro as well).
+USER 65534:65534
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=5s --retries=3 \
     CMD ["/usr/local/bin/jessy-api", "-healthcheck"]

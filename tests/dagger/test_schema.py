@@ -15,7 +15,9 @@ from dagger import dag
 
 from jessy_ci import config
 from jessy_ci.runners.dagger import DaggerRunner
-from jessy_ci.steps import Step
+from jessy_ci.runners.dagger_images import read_only_root, with_probe
+from jessy_ci.steps import ServiceSpec, Step
+from jessy_ci.toolchains import readonly
 from jessy_ci.verbs.plan import plan_lint, plan_test
 from tests.support.dagger_schema import validate
 
@@ -53,6 +55,19 @@ def test_service_containers_and_secrets_are_valid(schema: graphql.GraphQLSchema,
         secrets={"REGISTRY_TOKEN": "registry-token"},
     )
     assert validate(runner.container(step), schema) == []
+
+
+def test_a_production_image_run_read_only_with_its_probe_is_valid(schema: graphql.GraphQLSchema) -> None:
+    image = dag.container().from_("gcr.io/distroless/cc-debian12:nonroot")
+    ctr = read_only_root(image, ["etc/", "tmp/", "usr/", "data/", "bin"], "/data")
+    ctr = ctr.with_mounted_cache("/data", dag.cache_volume("data"), owner="65532")
+    probe = readonly.probe(
+        ServiceSpec("jessy-core", "jessy-core", "", ".", (), ("jessy-core",), 8080, "PORT", "/health", "URL")
+    )
+    assert (
+        validate(with_probe(ctr, probe, [*probe.argv, "/data", "/", "/tmp", "--", "/usr/local/bin/jessy-core"]), schema)
+        == []
+    )
 
 
 def test_the_validator_rejects_what_the_engine_would_reject(schema: graphql.GraphQLSchema) -> None:

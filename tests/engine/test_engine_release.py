@@ -52,6 +52,10 @@ def registry_digest(registry: str, repository: str, tag: str) -> str | None:
         return None
 
 
+def summary_row(summary: str, step: str) -> str:
+    return next((line for line in summary.splitlines() if line.startswith(f"| {step} |")), f"no row {step}")
+
+
 def test_build_measures_every_production_image_against_its_budget_and_boots_it(
     engine: Engine, project: config.Project, tmp_path: Path
 ) -> None:
@@ -63,6 +67,13 @@ def test_build_measures_every_production_image_against_its_budget_and_boots_it(
         assert budget is not None and 0 < megabytes(summary, f"{name}:image") <= budget
     assert "| jessy-core:boot | jessy-core | ✅ passed |" in summary and "GET /health → 200" in summary
     assert "| jessy-api:boot | jessy-api | ✅ passed |" in summary and "GET /api/health → 200" in summary
+    # run as production runs them: read-only root filesystem, a write anywhere but the data volume refused while
+    # the service keeps answering, and the api (another user) refused the layer volume it reads
+    core = summary_row(summary, "jessy-core:readonly")
+    assert "✅ passed" in core and "Read-only file system" in core and "/data writable" in core, core
+    assert "health 200 before and after" in core
+    api = summary_row(summary, "jessy-api:readonly")
+    assert "✅ passed" in api and "/data read-only for it" in api and "health 200 before and after" in api, api
     # the size is the image tarball's: the same image exported weighs what the summary says
     tarball = tmp_path / "jessy-api.tar"
     image = ("call", "build-image", "--component", "jessy-api", *AMD64)
@@ -73,12 +84,15 @@ def test_build_measures_every_production_image_against_its_budget_and_boots_it(
         assert "index.json" in tar.getnames()
 
 
-@pytest.mark.parametrize(("component", "health"), [("jessy-core", "--healthcheck"), ("jessy-api", "-healthcheck")])
-def test_image_user_labels_and_healthcheck_read_back(engine: Engine, component: str, health: str) -> None:
+@pytest.mark.parametrize(
+    ("component", "health", "uid"),
+    [("jessy-core", "--healthcheck", "65532:65532"), ("jessy-api", "-healthcheck", "65534:65534")],
+)
+def test_image_user_labels_and_healthcheck_read_back(engine: Engine, component: str, health: str, uid: str) -> None:
     image = ("call", "build-image", "--component", component, *AMD64)
     user = engine.dagger(*image, "user")
     assert user.returncode == 0, user.stderr[-3000:]
-    assert user.stdout.strip() == "65532:65532"
+    assert user.stdout.strip() == uid  # non-root; the api is not the user that owns the layer volume
     revision = engine.dagger(*image, "label", "--name", "org.opencontainers.image.revision")
     assert revision.stdout.strip() == head_commit()
     source = engine.dagger(*image, "label", "--name", "org.opencontainers.image.source")

@@ -18,7 +18,7 @@ from jessy_ci.gates import trivy as trivy_gate
 from jessy_ci.report import Report
 from jessy_ci.runners import RunResult
 from jessy_ci.session import Session
-from jessy_ci.steps import JunitSource, ServiceSpec, Step
+from jessy_ci.steps import JunitSource, Probe, ServiceSpec, Step
 from jessy_ci.verbs.build import run_build
 from jessy_ci.verbs.publish import Release, prepare, run_publish
 from jessy_ci.verbs.scan import ScanOptions, run_scan_reports
@@ -51,6 +51,7 @@ class FakeImages:
     pushed: list[str] = field(default_factory=list[str])
     calls: list[str] = field(default_factory=list[str])
     dead: set[str] = field(default_factory=set[str])
+    writable: set[str] = field(default_factory=set[str])
     platforms: tuple[str, ...] = ("linux/amd64", "linux/arm64")
 
     async def build(self, component: Component) -> None:
@@ -71,6 +72,28 @@ class FakeImages:
     ) -> dict[str, int | None]:
         self.calls.append(f"boot {','.join(s.name for s in specs)} from {probe_image}")
         return {s.name: None if s.name in self.dead else s.health_status for s in specs}
+
+    async def probe(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probes: Mapping[str, Probe]
+    ) -> dict[str, str]:
+        """What the probe prints for an image run read-only: every directory refused, the data volume writable by
+        its owner only (``writable`` names the services that can write outside it)."""
+        self.calls.append(f"probe {','.join(s.name for s in specs)} with {probes[specs[0].name].image}")
+        outputs: dict[str, str] = {}
+        for s in specs:
+            status = "none" if s.name in self.dead else str(s.health_status)
+            lines = [
+                f"health before {status}",
+                "write / denied Permission denied",
+                "write /etc denied Read-only file system",
+            ]
+            if s.name in self.writable:
+                lines.append("write /tmp writable")
+            if s.data_env:
+                owner = bool(s.init_arguments())
+                lines += ["data /data writable" if owner else "data /data denied Permission denied", "read /data ok"]
+            outputs[s.name] = "\n".join([*lines, f"health after {status}"])
+        return outputs
 
     async def push(self, component: Component, references: list[str]) -> list[str]:
         self.calls.append(f"push {component.name}")
@@ -164,7 +187,7 @@ def test_everything_passes_then_every_image_is_pushed_with_every_tag(project: co
 
 @pytest.mark.parametrize(
     "break_it",
-    ["build", "test", "size", "scan", "boot"],
+    ["build", "test", "size", "scan", "boot", "readonly"],
 )
 def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break_it: str) -> None:
     images, runner = FakeImages(), FakeRunner()
@@ -176,6 +199,8 @@ def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break
         images.sizes["jessy-core"] = 150_000_000
     elif break_it == "boot":
         images.dead.add("jessy-api")
+    elif break_it == "readonly":
+        images.writable.add("jessy-core")
     else:
         images.scans["jessy-api"] = critical("openssl")
     report = publish(project, images, runner)
@@ -189,6 +214,7 @@ def test_any_failure_pushes_nothing_and_is_listed(project: config.Project, break
         "size": "image jessy-core: 150.0 MB > budget 100 MB",
         "scan": "scan jessy-api: vulnerability CVE-2099-0001 openssl 1.0 → 1.1 CRITICAL (img)",
         "boot": "jessy-api:boot: failed (GET /api/health → no answer, expected 200)",
+        "readonly": "jessy-core:readonly: failed (writable outside the data volume: /tmp)",
     }[break_it]
     assert expected in failures
     assert "nothing was pushed" in " ".join(report.notes)
@@ -219,6 +245,20 @@ def test_build_boots_every_service_image_with_the_images_it_needs(project: confi
     assert "boot jessy-core,jessy-api from python:3.11-slim-bookworm" in images.calls
     boots = {s.name: s.detail for s in report.steps if s.kind == "boot"}
     assert boots == {"jessy-core:boot": "GET /health → 200", "jessy-api:boot": "GET /api/health → 200"}
+
+
+def test_build_runs_every_service_image_read_only_and_only_the_volume_owner_writes_it(
+    project: config.Project,
+) -> None:
+    images = FakeImages()
+    report = anyio.run(lambda: run_build(Session(project, FakeRunner(), images=images), []))
+    assert "probe jessy-core,jessy-api with busybox:1.37.0-musl" in images.calls
+    probes = {s.name: (s.status, s.detail) for s in report.steps if s.kind == "readonly"}
+    refused = "2 directories refused a write (Permission denied, Read-only file system)"
+    assert probes == {
+        "jessy-core:readonly": ("passed", f"{refused}; /data writable; health 200 before and after"),
+        "jessy-api:readonly": ("passed", f"{refused}; /data read-only for it; health 200 before and after"),
+    }
 
 
 def test_build_of_an_image_without_the_image_it_needs_leaves_its_boot_out(project: config.Project) -> None:

@@ -163,6 +163,21 @@ class Proxy:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A tool run inside a production image while its service runs (a static busybox in a distroless image).
+
+    The runner mounts ``binary`` of ``image`` read-only at ``mount`` in the service's image, run as production runs
+    it, and executes ``argv`` followed by the data directory (empty: none), the directories to try, ``--`` and the
+    image's entrypoint; the output is the tool's to define.
+    """
+
+    image: str
+    binary: str
+    mount: str
+    argv: Argv
+
+
+@dataclass(frozen=True)
 class BenchSettings:
     """How benchmarks run: ``count`` samples of each (Go ``-count``; criterion ``--sample-size``, at least 10),
     ``seconds`` of measurement per benchmark, ``filter`` a regular expression of benchmark names (empty: all)."""

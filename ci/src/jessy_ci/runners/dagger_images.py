@@ -23,7 +23,7 @@ from dagger import dag
 from jessy_ci.config import Component
 from jessy_ci.imagerefs import Images, dockerfile_images
 from jessy_ci.runners.dagger import ANY_HOST, DATA_DIR, DaggerRunner
-from jessy_ci.steps import ServiceSpec
+from jessy_ci.steps import Probe, ServiceSpec
 
 TARBALL = "image.tar"  # what an image's tarball input folder holds
 
@@ -55,6 +55,49 @@ def production_image(
     for key, value in labels.items():
         ctr = ctr.with_label(key, value)
     return ctr
+
+
+KERNEL_DIRS = frozenset({"proc", "sys", "dev"})  # the runtime mounts these; never part of the image's filesystem
+# The runtime writes /etc/hosts and /etc/resolv.conf there for the service names (Docker's --read-only keeps them
+# too): left writable for root, which the image's non-root user is not.
+RUNTIME_DIRS = frozenset({"etc"})
+
+
+def _top_level(top_level: list[str], data_dir: str | None) -> list[str]:
+    """The image's top-level directories (``entries()`` names; a trailing ``/`` marks a directory, symlinks are
+    left out) but the kernel's and the one holding the data volume."""
+    data_top = (data_dir or "").strip("/").split("/")[0]
+    names = [e.rstrip("/") for e in top_level if e.endswith("/")]
+    return [n for n in names if n not in KERNEL_DIRS and n != data_top]
+
+
+def read_only_directories(top_level: list[str], data_dir: str | None) -> list[str]:
+    """The top-level directories mounted read-only: all but the kernel's, the runtime's and the data volume's."""
+    return [f"/{n}" for n in _top_level(top_level, data_dir) if n not in RUNTIME_DIRS]
+
+
+def directories(top_level: list[str], data_dir: str | None, workdir: str) -> list[str]:
+    """What the probe tries to write: the root, every top-level directory but the kernel's and the data volume's,
+    and the working directory (a non-root user's home is where it could write in a writable image)."""
+    dirs = ["/", *(f"/{n}" for n in _top_level(top_level, data_dir))]
+    if workdir and workdir not in dirs and workdir != data_dir:
+        dirs.append(workdir)
+    return dirs
+
+
+def read_only_root(image: dagger.Container, top_level: list[str], data_dir: str | None) -> dagger.Container:
+    """``image`` with a read-only root filesystem: each of its top-level directories (``top_level``: its rootfs
+    ``entries()``) mounted read-only over itself, but the data volume's."""
+    rootfs = image.rootfs()
+    for path in read_only_directories(top_level, data_dir):
+        image = image.with_mounted_directory(path, rootfs.directory(path.lstrip("/")), read_only=True)
+    return image
+
+
+def with_probe(ctr: dagger.Container, probe: Probe, argv: list[str]) -> dagger.Container:
+    """``ctr`` running ``argv`` with the probe's binary mounted (read-only) at its place."""
+    tool = dag.container().from_(probe.image).file(probe.binary)
+    return ctr.with_mounted_file(probe.mount, tool).with_exec(argv)
 
 
 @dataclass(frozen=True)
@@ -147,23 +190,28 @@ class DaggerImages:
                 return image
         raise RuntimeError(f"image of {component.name}: no {native} variant to start on this engine")
 
-    async def _service(
+    async def _production(
         self,
         spec: ServiceSpec,
         specs: Mapping[str, ServiceSpec],
         volume: dagger.CacheVolume,
         components: Mapping[str, Component],
-    ) -> dagger.Service:
-        """The production image as production runs it: its own entrypoint, user and HEALTHCHECK; the data volume
-        initialised by its own binary; the services it needs bound under their names."""
+    ) -> dagger.Container:
+        """The production image as production runs it: its own entrypoint, user and HEALTHCHECK; a read-only root
+        filesystem (every top-level directory mounted read-only over itself, as ``docker run --read-only``: Dagger
+        has no read-only root) with only the data volume writable — owned by the user of the service that
+        initialises it, so a reader running as another user cannot write it (a cache volume has no read-only
+        mount); the data volume initialised by its own binary; the services it needs bound under their names."""
         image = await self._native(components[spec.component])
-        ctr = image.with_env_variable(spec.port_env, str(spec.port))
+        data_dir = DATA_DIR if spec.data_env else None
+        ctr = read_only_root(image, await image.rootfs().entries(), data_dir)
+        ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
         for key, value in spec.env.items():
             ctr = ctr.with_env_variable(key, value)
         if spec.bind_env:
             ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
         if spec.data_env:
-            owner = await image.user() or "0"
+            owner = await self._data_owner(specs, components) or await image.user() or "0"
             ctr = ctr.with_mounted_cache(DATA_DIR, volume, owner=owner).with_env_variable(spec.data_env, DATA_DIR)
             for argv in spec.init_arguments():
                 ctr = ctr.with_exec(list(argv), use_entrypoint=True, expand=True)
@@ -171,7 +219,47 @@ class DaggerImages:
             need = specs[name]
             service = await self._service(need, specs, volume, components)
             ctr = ctr.with_service_binding(name, service).with_env_variable(need.url_env, f"http://{name}:{need.port}")
+        return ctr
+
+    async def _data_owner(self, specs: Mapping[str, ServiceSpec], components: Mapping[str, Component]) -> str:
+        """The user of the image whose service initialises the data volume ("" when none of ``specs`` does)."""
+        for spec in specs.values():
+            if spec.data_env and spec.init_arguments():
+                return await (await self._native(components[spec.component])).user()
+        return ""
+
+    async def _service(
+        self,
+        spec: ServiceSpec,
+        specs: Mapping[str, ServiceSpec],
+        volume: dagger.CacheVolume,
+        components: Mapping[str, Component],
+    ) -> dagger.Service:
+        ctr = await self._production(spec, specs, volume, components)
         return ctr.with_exposed_port(spec.port).as_service(use_entrypoint=True)
+
+    async def probe(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probes: Mapping[str, Probe]
+    ) -> dict[str, str]:
+        """Run each service's probe inside its production image (as ``_production`` runs it, on a fresh data
+        volume per service, with the services it needs): service name → the probe's output."""
+        by_name = {s.name: s for s in specs}
+        outputs: dict[str, str] = {}
+
+        async def one(spec: ServiceSpec) -> None:
+            probe = probes[spec.name]
+            volume = dag.cache_volume(f"jessy-probe-{uuid.uuid4().hex[:12]}")
+            ctr = await self._production(spec, by_name, volume, components)
+            image = await self._native(components[spec.component])
+            data_dir = DATA_DIR if spec.data_env else None
+            tried = directories(await image.rootfs().entries(), data_dir, await image.workdir())
+            argv = [*probe.argv, data_dir or "", *tried, "--", *await image.entrypoint()]
+            outputs[spec.name] = await with_probe(ctr, probe, argv).stdout()
+
+        async with anyio.create_task_group() as tg:
+            for spec in specs:
+                tg.start_soon(one, spec)
+        return outputs
 
     async def boot(
         self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probe_image: str

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from jessy_ci.config import Component
-from jessy_ci.steps import ServiceSpec
+from jessy_ci.steps import Probe, ServiceSpec
 
 
 class ImageBackend(Protocol):
@@ -34,6 +34,14 @@ class ImageBackend(Protocol):
     ) -> dict[str, int | None]:
         """Start each service's built image (dependencies first, on one fresh data volume) and GET its health
         endpoint from a container of ``probe_image``: service name → HTTP status (None: no answer)."""
+        ...
+
+    async def probe(
+        self, specs: tuple[ServiceSpec, ...], components: Mapping[str, Component], probes: Mapping[str, Probe]
+    ) -> dict[str, str]:
+        """Run each service's probe (``probes[name]``) inside its built image, run as production runs it (its own
+        user and entrypoint, a read-only root filesystem, only the data volume writable, dependencies bound):
+        service name → the probe's output."""
         ...
 
     async def push(self, component: Component, references: list[str]) -> list[str]:

@@ -8,13 +8,14 @@ import time
 import anyio
 
 from jessy_ci.config import Component, Project
+from jessy_ci.gates import readonly as readonly_gate
 from jessy_ci.gates import release
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.session import Say, Session
-from jessy_ci.steps import RELEASE_SIZE_FILE, Step
-from jessy_ci.toolchains import python
+from jessy_ci.steps import RELEASE_SIZE_FILE, ServiceSpec, Step
+from jessy_ci.toolchains import python, readonly
 from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_specs
 
@@ -47,14 +48,21 @@ async def measure(report: Report, images: ImageBackend, components: list[Compone
     return ordered
 
 
+def _bootable(project: Project, built: list[Component]) -> tuple[ServiceSpec, ...]:
+    """The services of the built images whose needs were built too (dependencies first)."""
+    names = {c.name for c in built}
+    specs = tuple(s for s in serve_specs(project) if s.component in names)
+    return tuple(s for s in specs if set(s.needs) <= {t.name for t in specs})
+
+
 async def boot(report: Report, images: ImageBackend, project: Project, built: list[Component], say: Say) -> None:
     """Every built image that runs as a service is started the way production runs it, with the images it needs,
     and its health endpoint must answer with the expected status (``<component>:boot``). A service that needs an
     image this run did not build is left out, with a note."""
+    bootable = _bootable(project, built)
     names = {c.name for c in built}
-    specs = tuple(s for s in serve_specs(project) if s.component in names)
-    bootable = tuple(s for s in specs if set(s.needs) <= {t.name for t in specs})
-    report.notes += [f"boot {s.name}: left out, it needs an image not built here" for s in specs if s not in bootable]
+    left_out = [s for s in serve_specs(project) if s.component in names and s not in bootable]
+    report.notes += [f"boot {s.name}: left out, it needs an image not built here" for s in left_out]
     if not bootable:
         return
     started = time.monotonic()
@@ -75,6 +83,33 @@ async def boot(report: Report, images: ImageBackend, project: Project, built: li
             StepResult(f"{spec.name}:boot", spec.component, "boot", result, time.monotonic() - started, detail)
         )
         say(f"{'✔' if ok else '✘'} {spec.name}:boot: {detail}")
+
+
+async def probe_read_only(
+    report: Report, images: ImageBackend, project: Project, built: list[Component], say: Say
+) -> None:
+    """Every built image that runs as a service, run as production runs it (read-only root filesystem, only the data
+    volume writable) with a probe beside it (``<service>:readonly``): no write outside the data volume, the data
+    volume writable only by the service that initialises it, health answered before and after."""
+    bootable = _bootable(project, built)
+    if not bootable:
+        return
+    started = time.monotonic()
+    say(f"▶ readonly: {', '.join(s.name for s in bootable)}")
+    try:
+        probes = {s.name: readonly.probe(s, project.images.resolve(readonly.IMAGE)) for s in bootable}
+        outputs = await images.probe(bootable, project.components, probes)
+        problem = ""
+    except Exception as e:
+        outputs, problem = {}, (str(e).strip().splitlines() or [type(e).__name__])[0]
+    for spec in bootable:
+        expected = readonly_gate.Expectation(spec.health_status, spec.data_env is not None, bool(spec.init_arguments()))
+        ok, detail = (False, problem) if problem else readonly_gate.judge(outputs.get(spec.name, ""), expected)
+        result: Status = "passed" if ok else ("error" if problem else "failed")
+        report.steps.append(
+            StepResult(f"{spec.name}:readonly", spec.component, "readonly", result, time.monotonic() - started, detail)
+        )
+        say(f"{'✔' if ok else '✘'} {spec.name}:readonly: {detail}")
 
 
 async def build_image(report: Report, images: ImageBackend, component: Component, say: Say) -> bool:
@@ -142,5 +177,6 @@ async def run_build(session: Session, components: list[str]) -> Report:
     built = await build_images(report, images, selected, say)
     await measure(report, images, built, say)
     await boot(report, images, project, built, say)
+    await probe_read_only(report, images, project, built, say)
     report.notes.append(f"{len(built)} image(s) for {', '.join(images.platforms)} in {time.monotonic() - started:.0f}s")
     return report

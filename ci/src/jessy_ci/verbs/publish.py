@@ -20,7 +20,7 @@ from jessy_ci.report import Report
 from jessy_ci.runners import Runner
 from jessy_ci.runners.images import ImageBackend
 from jessy_ci.session import Session
-from jessy_ci.verbs.build import boot, build_images, measure
+from jessy_ci.verbs.build import boot, build_images, measure, probe_read_only
 from jessy_ci.verbs.plan import image_components
 from jessy_ci.verbs.scan import ScanOptions, scan_image
 from jessy_ci.verbs.test import run_tests
@@ -104,6 +104,7 @@ async def run_publish(session: Session, plan: Release, options: ScanOptions, dry
     report.absorb(await run_tests(session, []))
     sizes = await measure(report, images, built, say)
     await boot(report, images, project, built, say)
+    await probe_read_only(report, images, project, built, say)
     counts = await _scan_all(report, project, runner, images, built, options)
     refs: dict[str, list[str]] = {}
     if not report.passed:
