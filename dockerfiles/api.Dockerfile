@@ -15,8 +15,8 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
 # ---- builder: native toolchain, cross-compiles for TARGETOS/TARGETARCH ----
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS builder
 WORKDIR /src
-# Dependency layer first (the module has no requirements today, so go.sum is absent).
-COPY services/jessy-api/go.mod ./
+# Dependency layer first: it is rebuilt only when go.mod or go.sum change, not on every source edit.
+COPY services/jessy-api/go.mod services/jessy-api/go.sum ./
 RUN go mod download
 # Only the Go sources (no local tmp/, bin/ or data/ from a developer's tree).
 COPY services/jessy-api/*.go ./
@@ -33,7 +33,7 @@ FROM ${GO_IMAGE} AS development
 ARG AIR_VERSION=v1.67.4
 RUN go install github.com/air-verse/air@${AIR_VERSION}
 WORKDIR /src
-COPY services/jessy-api/go.mod ./
+COPY services/jessy-api/go.mod services/jessy-api/go.sum ./
 RUN go mod download
 # Sources are baked in so the image also runs alone; mount the tree over /src to hot-reload.
 COPY services/jessy-api/.air.toml services/jessy-api/*.go ./

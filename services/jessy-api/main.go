@@ -14,7 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/jessy-ci/jessy-api/internal/api"
+	"github.com/jessy-ci/jessy-api/internal/telemetry"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=1.2.3".
@@ -37,17 +40,53 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := run(ctx, cfg, logger); err != nil {
+	tp, err := telemetry.SetupTracing(ctx, cfg.Version)
+	if err != nil {
+		logger.Error("invalid tracing configuration", "error", err)
+		os.Exit(2)
+	}
+	var opts []api.Option
+	if tp != nil {
+		opts = append(opts, api.WithTracerProvider(tp))
+		endpoint := firstSet(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+		logger.Info("exporting traces", "endpoint", endpoint)
+	}
+	err = run(ctx, cfg, logger, opts...)
+	flushTraces(tp, logger)
+	if err != nil {
 		logger.Error("server failed", "error", err)
 		os.Exit(1)
 	}
 }
 
+// flushTraces shuts the tracer provider down (exporting what is queued) after
+// the server has stopped, so the spans of the last requests are in; a nil
+// provider (no export) has nothing to do.
+func flushTraces(tp *sdktrace.TracerProvider, logger *slog.Logger) {
+	if tp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		logger.Warn("flushing traces", "error", err)
+	}
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // run serves until ctx is done (SIGTERM/SIGINT in main), then shuts down gracefully.
-func run(ctx context.Context, cfg api.Config, logger *slog.Logger) error {
+func run(ctx context.Context, cfg api.Config, logger *slog.Logger, opts ...api.Option) error {
 	srv := &http.Server{
 		Addr:              cfg.Addr(),
-		Handler:           api.New(cfg, logger),
+		Handler:           api.New(cfg, logger, opts...),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}

@@ -7,8 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/jessy-ci/jessy-api/internal/api"
 )
@@ -108,5 +112,54 @@ func TestRunReportsAPortInUse(t *testing.T) {
 	cfg.Port = l.Addr().(*net.TCPAddr).Port
 	if err := run(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil {
 		t.Error("run on a busy port returned nil, want an error")
+	}
+}
+
+func TestRunServesMetrics(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:9")
+	stop := serve(t, cfg)
+	defer func() { _ = stop() }()
+	res, err := http.Get("http://" + cfg.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "jessy_layers 0") {
+		t.Fatalf("/metrics: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestFlushTracesExportsQueuedSpans(t *testing.T) {
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	flushTraces(nil, logger) // no export: nothing to do
+
+	exp := &countingExporter{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour)))
+	_, span := tp.Tracer("test").Start(context.Background(), "last request")
+	span.End()
+	if n := exp.spans.Load(); n != 0 {
+		t.Fatalf("%d spans exported before the flush", n)
+	}
+	flushTraces(tp, logger)
+	if n := exp.spans.Load(); n != 1 {
+		t.Fatalf("%d spans exported by the flush, want 1", n)
+	}
+}
+
+// countingExporter counts the spans exported to it (tracetest's in-memory
+// exporter forgets them on Shutdown).
+type countingExporter struct{ spans atomic.Int64 }
+
+func (e *countingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.spans.Add(int64(len(spans)))
+	return nil
+}
+
+func (e *countingExporter) Shutdown(context.Context) error { return nil }
+
+func TestFirstSet(t *testing.T) {
+	if firstSet("", "b", "c") != "b" || firstSet("", "") != "" {
+		t.Error("firstSet")
 	}
 }

@@ -20,6 +20,11 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/jessy-ci/jessy-api/internal/telemetry"
 )
 
 // coreWriteTimeout bounds a forwarded PUT (upload of up to MaxLayerBytes plus
@@ -58,14 +63,34 @@ type healthResponse struct {
 }
 
 type server struct {
-	cfg    Config
-	client *http.Client
-	log    *slog.Logger
+	cfg     Config
+	client  *http.Client
+	log     *slog.Logger
+	metrics *telemetry.Metrics
 }
 
-// New returns the complete jessy-api handler (routes plus request logging).
-// A nil logger discards logs. Zero-valued config fields get the defaults.
-func New(cfg Config, logger *slog.Logger) http.Handler {
+// Option changes how New instruments the handler.
+type Option func(*telemetry.Tracing)
+
+// WithTracerProvider makes a server span per request and a client span per
+// call to core with tp. Without it New makes no spans (nothing is exported, so
+// none are paid for) but still passes an incoming trace context on to the
+// logs and to core.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(t *telemetry.Tracing) { t.Provider = tp }
+}
+
+// WithPropagator reads and writes trace context with p instead of
+// OpenTelemetry's global propagator.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(t *telemetry.Tracing) { t.Propagator = p }
+}
+
+// New returns the complete jessy-api handler: routes, GET /metrics (a
+// registry of its own), request logging and metrics, trace context passed on
+// to core and, WithTracerProvider, spans. A nil logger discards logs.
+// Zero-valued config fields get the defaults.
+func New(cfg Config, logger *slog.Logger, opts ...Option) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -90,22 +115,32 @@ func New(cfg Config, logger *slog.Logger) http.Handler {
 	// With "Expect: 100-continue" core can refuse a body (413) before it is sent; without it the refusal
 	// races the upload and the client sees a broken pipe instead of core's answer.
 	tr.ExpectContinueTimeout = time.Second
-	s := &server{cfg: cfg, client: &http.Client{Transport: tr}, log: logger}
+	var tracing telemetry.Tracing
+	for _, o := range opts {
+		o(&tracing)
+	}
+	s := &server{cfg: cfg, log: logger}
+	s.metrics = telemetry.NewMetrics(s.layerStats)
+	s.client = &http.Client{Transport: tracing.Transport(tr, s.metrics)}
 
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /api/health", s.health)
 	mux.HandleFunc("GET /api/layers", s.listLayers)
 	mux.HandleFunc("GET /api/layers/{name}", s.getLayer)
 	mux.HandleFunc("PUT /api/layers/{name}", s.putLayer)
 	// Method-less patterns are less specific than the ones above, so they
 	// only catch the wrong methods on known paths.
+	mux.Handle("/metrics", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/api/health", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/api/layers", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/api/layers/{name}", methodNotAllowed("GET, HEAD, PUT"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found", "path": r.URL.Path})
 	})
-	return s.logRequests(mux)
+	// Tracing is outermost so that the log line sees the trace id; logRequests hands
+	// the mux the same *http.Request, on which the mux sets the route Pattern.
+	return tracing.Handler(s.logRequests(mux))
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +160,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 // pingCore calls the core's GET /health within CoreTimeout; anything but a
 // 200 in time is an error.
 func (s *server) pingCore(ctx context.Context) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CoreTimeout)
+	ctx, cancel := context.WithTimeout(telemetry.WithCoreRoute(ctx, "/health"), s.cfg.CoreTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.CoreURL+"/health", nil)
 	if err != nil {
@@ -149,14 +184,14 @@ func (s *server) layerPath(name string) string {
 	return filepath.Join(s.cfg.DataDir, "layers", name+".layer")
 }
 
-func (s *server) listLayers(w http.ResponseWriter, r *http.Request) {
+// readLayers lists <data>/layers/*.layer (valid names, regular files); no
+// layers folder yet is an empty list.
+func (s *server) readLayers() ([]Layer, error) {
 	entries, err := os.ReadDir(filepath.Join(s.cfg.DataDir, "layers"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) { // no layers dir yet: empty list
-		s.log.Error("list layers", "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot read layers"})
-		return
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	list := layerList{Layers: make([]Layer, 0, len(entries))}
+	layers := make([]Layer, 0, len(entries))
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".layer")
 		if !ok || !e.Type().IsRegular() || !ValidLayerName(name) {
@@ -166,10 +201,30 @@ func (s *server) listLayers(w http.ResponseWriter, r *http.Request) {
 		if err != nil { // removed since ReadDir
 			continue
 		}
-		list.Layers = append(list.Layers, Layer{Name: name, Size: info.Size()})
+		layers = append(layers, Layer{Name: name, Size: info.Size()})
 	}
-	sort.Slice(list.Layers, func(i, j int) bool { return list.Layers[i].Name < list.Layers[j].Name })
-	writeJSON(w, http.StatusOK, list)
+	return layers, nil
+}
+
+// layerStats feeds the jessy_layers and jessy_layer_bytes gauges on each scrape.
+func (s *server) layerStats() (int, int64, error) {
+	layers, err := s.readLayers()
+	var total int64
+	for _, l := range layers {
+		total += l.Size
+	}
+	return len(layers), total, err
+}
+
+func (s *server) listLayers(w http.ResponseWriter, r *http.Request) {
+	layers, err := s.readLayers()
+	if err != nil {
+		s.log.Error("list layers", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot read layers"})
+		return
+	}
+	sort.Slice(layers, func(i, j int) bool { return layers[i].Name < layers[j].Name })
+	writeJSON(w, http.StatusOK, layerList{Layers: layers})
 }
 
 func (s *server) getLayer(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +279,7 @@ func (s *server) putLayer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), coreWriteTimeout)
+	ctx, cancel := context.WithTimeout(telemetry.WithCoreRoute(r.Context(), "/layers/{name}"), coreWriteTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.cfg.CoreURL+"/layers/"+name, bytes.NewReader(buf.Bytes()))
 	if err != nil {

@@ -16,9 +16,10 @@ type fakeCore struct {
 	mu           sync.Mutex
 	layers       map[string][]byte
 	puts         int
-	maxBytes     int64 // 0 = unlimited
-	healthStatus int   // 0 = 200
-	healthBlock  bool  // block /health until the client gives up
+	maxBytes     int64    // 0 = unlimited
+	healthStatus int      // 0 = 200
+	healthBlock  bool     // block /health until the client gives up
+	traceparents []string // the traceparent header of every request, in order
 }
 
 func newFakeCore(t testing.TB) (*fakeCore, *httptest.Server) {
@@ -60,9 +61,19 @@ func newFakeCore(t testing.TB) (*fakeCore, *httptest.Server) {
 		fc.layers[name] = body
 		coreJSON(w, status, map[string]any{"name": name, "size": len(body)})
 	})
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fc.set(func() { fc.traceparents = append(fc.traceparents, r.Header.Get("traceparent")) })
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	return fc, srv
+}
+
+// seenTraceparents returns the traceparent headers received so far.
+func (fc *fakeCore) seenTraceparents() []string {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	return append([]string(nil), fc.traceparents...)
 }
 
 // set changes the fake's behaviour under its lock.
