@@ -3,8 +3,10 @@
 pub mod cli;
 pub mod config;
 pub mod healthcheck;
+pub mod metrics;
 pub mod server;
 pub mod storage;
+pub mod telemetry;
 
 pub use storage::{init_volume, validate_name, Store, StoreError};
 

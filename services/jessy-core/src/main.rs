@@ -1,6 +1,7 @@
 use jessy_core::cli::{self, Command, USAGE};
 use jessy_core::config::{self, Config};
 use jessy_core::storage::{self, InitError, InitOutcome};
+use jessy_core::telemetry::{Telemetry, TelemetryConfig};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -83,7 +84,27 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(jessy_core::server::run(config)) {
+    let telemetry_config = TelemetryConfig::from_env();
+    let telemetry = match Telemetry::init(&telemetry_config, runtime.handle().clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("jessy-core: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(endpoint) = &telemetry_config.traces_endpoint {
+        jessy_core::log_json(serde_json::json!({
+            "msg": "exporting traces",
+            "endpoint": endpoint,
+            "service_name": telemetry_config.service_name,
+        }));
+    }
+    let served = runtime.block_on(jessy_core::server::run(config));
+    // After the server stopped (SIGTERM/SIGINT) and before the runtime goes: it drives the last export.
+    if let Err(e) = telemetry.shutdown() {
+        jessy_core::log_json(serde_json::json!({"level": "warn", "msg": e}));
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("jessy-core: {e}");

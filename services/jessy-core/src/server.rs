@@ -1,18 +1,23 @@
-//! HTTP API: health and layer endpoints, JSON request logs, graceful shutdown.
+//! HTTP API: health, layer and metrics endpoints; per request a metric sample, a trace span and a
+//! JSON log line; graceful shutdown.
 
 use crate::config::Config;
 use crate::log_json;
+use crate::metrics::{self, Metrics};
 use crate::storage::{Store, StoreError};
+use crate::telemetry;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 pub const SERVICE: &str = "jessy-core";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -21,6 +26,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 struct AppState {
     store: Store,
     max_layer_bytes: usize,
+    metrics: Arc<Metrics>,
 }
 
 /// A JSON error response: `{"error": ..., "detail": ...}`.
@@ -82,14 +88,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Builds the router for a store.
+/// Builds the router for a store, with its own metrics registry; the storage gauges start from
+/// the layers already on the volume.
 pub fn router(store: Store, max_layer_bytes: usize) -> Router {
+    let metrics = Arc::new(Metrics::new());
+    metrics.refresh_store(&store);
     let state = AppState {
         store,
         max_layer_bytes,
+        metrics,
     };
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(render_metrics))
         .route("/layers", get(list_layers))
         .route(
             "/layers/{name}",
@@ -100,24 +111,55 @@ pub fn router(store: Store, max_layer_bytes: usize) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed", None)
         })
         .layer(DefaultBodyLimit::max(max_layer_bytes))
-        .layer(middleware::from_fn(log_requests))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
-async fn log_requests(req: Request, next: Next) -> Response {
+/// Wraps every request (routes and fallbacks): a server span child of the caller's `traceparent`,
+/// a sample in the request metrics, and one JSON log line with the trace id when there is one.
+/// Metrics and spans name the route by its pattern (`/layers/{name}`), never by the raw path.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let response = next.run(req).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    log_json(json!({
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(metrics::UNMATCHED, |m| m.as_str())
+        .to_string();
+    let parent = telemetry::extract_parent(req.headers());
+    let span = telemetry::server_span(method.as_str(), &route, &path, &parent);
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    telemetry::record_status(&span, status);
+    let trace_id = telemetry::trace_id(&span, &parent);
+    drop(span);
+    let elapsed = start.elapsed().as_secs_f64();
+    state
+        .metrics
+        .observe_request(&route, method.as_str(), status, elapsed);
+    let ms = elapsed * 1000.0;
+    let mut line = json!({
         "msg": "request",
-        "method": method,
+        "method": method.as_str(),
+        "route": route,
         "path": path,
-        "status": response.status().as_u16(),
+        "status": status,
         "duration_ms": (ms * 1000.0).round() / 1000.0,
-    }));
+    });
+    if let Some(trace_id) = trace_id {
+        line["trace_id"] = json!(trace_id);
+    }
+    log_json(line);
     response
+}
+
+async fn render_metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Runs a blocking storage call off the async runtime.
@@ -206,7 +248,12 @@ async fn put_layer(
     })?;
     let size = body.len();
     let target = name.clone();
-    let created = blocking(move || state.store.write_layer(&target, &body)).await?;
+    let created = blocking(move || {
+        let created = state.store.write_layer(&target, &body)?;
+        state.metrics.refresh_store(&state.store);
+        Ok(created)
+    })
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -221,7 +268,15 @@ async fn delete_layer(
 ) -> Result<StatusCode, ApiError> {
     let name = layer_name(path)?;
     let target = name.clone();
-    if blocking(move || state.store.delete_layer(&target)).await? {
+    let deleted = blocking(move || {
+        let deleted = state.store.delete_layer(&target)?;
+        if deleted {
+            state.metrics.refresh_store(&state.store);
+        }
+        Ok(deleted)
+    })
+    .await?;
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&name))

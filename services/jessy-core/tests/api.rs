@@ -35,6 +35,8 @@ impl Server {
                 .env("JESSY_BIND_HOST", "127.0.0.1")
                 .env("JESSY_DATA_DIR", data_dir)
                 .env_remove("JESSY_MAX_LAYER_BYTES")
+                .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
             for (k, v) in extra_env {
@@ -80,7 +82,7 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Response {
-        request(self.port, method, path, body)
+        request_with(self.port, method, path, body, &[])
     }
 
     /// Sends SIGTERM and returns the exit status and all log lines.
@@ -161,7 +163,13 @@ impl Response {
 /// A body is sent the way curl sends one: `Expect: 100-continue`, then the body only after `100 Continue`. A server
 /// that refuses the request up front (413) answers at once and closes; had the body been written already, the
 /// unread bytes would make the kernel reset the connection and drop the 413 before it is read (seen under load).
-fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Response {
+fn request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -171,8 +179,12 @@ fn request(port: u16, method: &str, path: &str, body: &[u8]) -> Response {
     } else {
         "Expect: 100-continue\r\n"
     };
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{expect}Content-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}{expect}Content-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
@@ -460,4 +472,173 @@ fn init_volume_cli() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains("usage:"), "{stderr}");
     }
+}
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+fn log_lines(logs: &[String]) -> Vec<Value> {
+    logs.iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("log line {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn metrics_endpoint_and_trace_ids_in_request_logs() {
+    let (_tmp, data) = volume();
+    let server = Server::start(&data, &[]);
+    assert_eq!(
+        request_with(
+            server.port,
+            "GET",
+            "/layers/missing",
+            b"",
+            &[("traceparent", TRACEPARENT)]
+        )
+        .status,
+        404
+    );
+    assert_eq!(server.request("GET", "/health", b"").status, 200);
+    let metrics = server.request("GET", "/metrics", b"");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(metrics.body).unwrap();
+    assert!(
+        text.contains(
+            r#"jessy_http_requests_total{method="GET",route="/layers/{name}",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("missing"), "{text}");
+
+    let (_, logs) = server.terminate();
+    let lines = log_lines(&logs);
+    let traced = lines
+        .iter()
+        .find(|l| l["msg"] == "request" && l["path"] == "/layers/missing")
+        .expect("request log line");
+    assert_eq!(traced["route"], "/layers/{name}");
+    assert_eq!(traced["status"], 404);
+    assert_eq!(traced["trace_id"], TRACE_ID, "{traced}");
+    let untraced = lines
+        .iter()
+        .find(|l| l["msg"] == "request" && l["path"] == "/health")
+        .expect("request log line");
+    assert!(
+        untraced.get("trace_id").is_none(),
+        "no exporter, no traceparent: no trace id ({untraced})"
+    );
+}
+
+/// A fake OTLP/HTTP collector: answers every request with 200 and hands over (head, body).
+fn collector() -> (u16, mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let tx = tx.clone();
+            std::thread::spawn(move || loop {
+                let mut raw = Vec::new();
+                read_head(&mut conn, &mut raw);
+                if raw.is_empty() {
+                    return;
+                }
+                let head = String::from_utf8_lossy(&raw).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                if conn.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n",
+                );
+                if tx.send((head, body)).is_err() {
+                    return;
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn spans_are_exported_over_otlp_http_and_flushed_on_sigterm() {
+    let (_tmp, data) = volume();
+    let (port, received) = collector();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    // The batch delay is far longer than the test: only the flush at shutdown can send the span.
+    let server = Server::start(
+        &data,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_SERVICE_NAME", "core-under-test"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ],
+    );
+    let put = request_with(
+        server.port,
+        "PUT",
+        "/layers/traced",
+        b"x",
+        &[("traceparent", TRACEPARENT)],
+    );
+    assert_eq!(put.status, 201);
+    let own = server.request("GET", "/layers/traced", b"");
+    assert_eq!(own.status, 200);
+    assert!(
+        received.recv_timeout(Duration::from_millis(300)).is_err(),
+        "exported before the batch delay"
+    );
+
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let (head, body) = received
+        .recv_timeout(Duration::from_secs(5))
+        .expect("spans flushed at shutdown");
+    assert!(head.starts_with("POST /v1/traces HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/x-protobuf"),
+        "{head}"
+    );
+    let contains = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    let trace_id: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&TRACE_ID[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(contains(&trace_id), "the caller's trace id is exported");
+    assert!(
+        contains(b"core-under-test"),
+        "service name from OTEL_SERVICE_NAME"
+    );
+    assert!(contains(b"PUT /layers/{name}") && contains(b"GET /layers/{name}"));
+    assert!(contains(b"http.route") && contains(b"http.response.status_code"));
+
+    let lines = log_lines(&logs);
+    assert!(lines.iter().any(
+        |l| l["msg"] == "exporting traces" && l["endpoint"] == format!("{endpoint}/v1/traces")
+    ));
+    let put_line = lines
+        .iter()
+        .find(|l| l["msg"] == "request" && l["method"] == "PUT")
+        .unwrap();
+    assert_eq!(put_line["trace_id"], TRACE_ID);
+    let get_line = lines
+        .iter()
+        .find(|l| l["msg"] == "request" && l["method"] == "GET" && l["path"] == "/layers/traced")
+        .unwrap();
+    let own_trace = get_line["trace_id"].as_str().expect("a local trace id");
+    assert_eq!(own_trace.len(), 32);
+    assert_ne!(own_trace, TRACE_ID);
 }
