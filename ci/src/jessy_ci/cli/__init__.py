@@ -130,7 +130,20 @@ def run(
         async with connected_runner(here, inputs or {}) as engine:
             return await verb(Session(loaded, engine, say, images(engine, loaded) if images else None))
 
-    report = anyio.run(main)
+    from jessy_ci import tracing
+
+    async def traced() -> Report:
+        with tracing.span("jessy-ci", {"jessy_ci.runner": kind}) as span:
+            report = await main()
+            span.update_name(f"jessy-ci {report.verb}")
+            span.set_attribute("jessy_ci.passed", report.passed)
+            return report
+
+    tracing.setup()
+    try:
+        report = anyio.run(traced)
+    finally:
+        tracing.flush()
     typer.echo("")
     show(report, reports)
 

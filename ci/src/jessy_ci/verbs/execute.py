@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import anyio
 
+from jessy_ci import tracing
 from jessy_ci.gates import findings, junit, run_page, run_view, summary
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
@@ -97,11 +98,13 @@ async def run_steps(
     async def one(index: int, step: Step) -> None:
         say(f"▶ {step.name}")
         started = time.monotonic()
-        try:
-            result = await runner.run(step)
-        except Exception as e:  # an infrastructure failure is this step's failure, not the whole run's
-            result = RunResult(1, "", "", time.monotonic() - started, error=f"{type(e).__name__}: {e}")
-        results[index] = outcome(step, result)
+        with tracing.span(step.name, {"jessy_ci.component": step.component, "jessy_ci.kind": step.kind}) as span:
+            try:
+                result = await runner.run(step)
+            except Exception as e:  # an infrastructure failure is this step's failure, not the whole run's
+                result = RunResult(1, "", "", time.monotonic() - started, error=f"{type(e).__name__}: {e}")
+            results[index] = outcome(step, result)
+            tracing.record_step(span, results[index][0], runner.name)
         if on_result is not None:
             on_result(step, result)
         r = results[index][0]
@@ -123,12 +126,13 @@ async def run_steps(
         finally:
             started_at.pop(step.name, None)
 
-    async with anyio.create_task_group() as outer:
-        outer.start_soon(tick)
-        async with anyio.create_task_group() as tg:
-            for index, step in enumerate(steps):
-                tg.start_soon(timed, index, step)
-        outer.cancel_scope.cancel()
+    with tracing.span(verb, {"jessy_ci.verb": verb, "jessy_ci.runner": runner.name, "jessy_ci.steps": len(steps)}):
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(tick)
+            async with anyio.create_task_group() as tg:
+                for index, step in enumerate(steps):
+                    tg.start_soon(timed, index, step)
+            outer.cancel_scope.cancel()
     report = Report(verb=verb)
     for index in range(len(steps)):
         step_result, files = results[index]
