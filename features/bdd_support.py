@@ -154,6 +154,9 @@ class Services:
     def layer_url(self, service: str, name: str) -> str:
         return f"{self.layers_url(service)}/{layer_path_segment(name)}"
 
+    def metrics_url(self, service: str) -> str:
+        return self._base(service) + "/metrics"
+
 
 @dataclass
 class LayerNames:
