@@ -11,7 +11,7 @@ from collections.abc import Callable
 import anyio
 
 from jessy_ci import tracing
-from jessy_ci.gates import findings, junit, run_page, run_view, summary
+from jessy_ci.gates import findings, junit, summary
 from jessy_ci.report import Report, Status, StepResult
 from jessy_ci.runners import Runner, RunResult
 from jessy_ci.session import Say
@@ -129,6 +129,7 @@ async def run_steps(
     with tracing.span(verb, {"jessy_ci.verb": verb, "jessy_ci.runner": runner.name, "jessy_ci.steps": len(steps)}):
         async with anyio.create_task_group() as outer:
             outer.start_soon(tick)
+            outer.start_soon(_preload_page)
             async with anyio.create_task_group() as tg:
                 for index, step in enumerate(steps):
                     tg.start_soon(timed, index, step)
@@ -147,11 +148,27 @@ TICK_SECONDS = 30.0  # how often a run says which steps are still running
 VERDICT_FILE = summary.VERDICT_FILE
 
 
+async def _preload_page() -> None:
+    """The HTML report's libraries and template, loaded in a worker thread while the steps run (not at the end)."""
+
+    def preload() -> None:
+        try:
+            from jessy_ci.gates import run_page
+
+            run_page.preload()
+        except Exception:  # a broken install fails where the page is written, naming it; not in the middle of a run
+            pass
+
+    await anyio.to_thread.run_sync(preload)
+
+
 def finish(report: Report) -> Report:
     """Add summary.md, verdict.json and index.html (the HTML report), rendered from the whole Report: only the edges
     call this (the CLI before it writes the reports, the Dagger functions before they return), so a verb made of
     other verbs renders once."""
     report.files["summary.md"] = summary.render(report).encode()
     report.files[summary.VERDICT_FILE] = summary.verdict_json(report)
+    from jessy_ci.gates import run_page, run_view
+
     report.files[run_page.PAGE] = run_page.render(run_view.view(report)).encode()
     return report
