@@ -3,9 +3,12 @@
 Runs, in pairs and with warm caches: ``jessy-ci test --runner host`` and the very same tool commands directly (taken
 from the same plan, so they cannot drift: same commands, env, caches and services, the same steps concurrently, with
 services started by plain subprocesses). Prints both wall times (medians of --runs) and the median of the per-pair
-ratios. On this repo the target is <= 1.03. ``--go-module``: the same on a Go module alone (a copy of jessy-api with
-only its unit tests: one ``go test -race -json ./...`` of about 1.7 s warm), where jessy-ci's fixed cost shows most;
-the target there is <= 1.10. Also times ``jessy-ci --help`` (target <= 0.3 s).
+ratios, and the fixed cost (the median of the per-pair differences). On this repo the target is <= 1.03.
+``--go-module``: the same on a Go module alone (a copy of jessy-api with only its unit tests), where jessy-ci's fixed
+cost shows most; the target there is <= 1.10 on a module whose ``go test -race -json ./...`` takes about 1.7 s warm.
+jessy-api's unit tests take longer since it has OpenTelemetry and Prometheus (about 4.8 s), which flatters the
+measured ratio, so the script also prints the ratio the fixed cost gives on a 1.7 s module.
+Also times ``jessy-ci --help`` (target <= 0.3 s).
 
     .venv/bin/python scripts/bench_overhead.py [--runs 5] [--go-module]
 """
@@ -32,6 +35,7 @@ from jessy_ci.steps import REPORTS_PLACEHOLDER, Cache, ServiceSpec, Step
 from jessy_ci.verbs.plan import plan_test
 
 ROOT = Path(__file__).resolve().parent.parent
+SPEC_SECONDS = 1.7  # the Go module of the target: `go test -race -json ./...` of about 1.7 s warm
 GO_MODULE_CONFIG = '[components.api]\nlanguage = "go"\npath = "."\ntests = ["unit"]\n'
 
 
@@ -134,11 +138,18 @@ def direct(repo: Path, steps: list[Step]) -> float:
     return time.monotonic() - started
 
 
+def jessy_ci_env() -> dict[str, str]:
+    """jessy-ci as a user runs it: with its bytecode cached (some CI images set PYTHONDONTWRITEBYTECODE, which makes
+    every run compile jessy-ci's modules again: about 60 ms that no installed copy pays)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def through_jessy_ci(repo: Path) -> float:
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "jessy_ci", "test", "--runner", "host", "--reports", tempfile.mkdtemp()],
         cwd=repo,
+        env=jessy_ci_env(),
         capture_output=True,
         check=False,
     )
@@ -191,6 +202,12 @@ def main() -> None:
     print(f"jessy-ci test --runner host: {statistics.median(ours):.2f}s (median of {args.runs})")
     print(f"same tool commands directly: {statistics.median(tools):.2f}s (median of {args.runs})")
     print(f"overhead ratio (median of the pairs): {ratio:.3f} (target <= {target:.2f})")
+    fixed = statistics.median(a - b for a, b in zip(ours, tools, strict=True))
+    print(f"fixed cost (median of the pair differences): {fixed:.3f}s")
+    if args.go_module:  # the target is stated for a module whose tests take about 1.7 s warm
+        print(
+            f"on a {SPEC_SECONDS} s module that is {(SPEC_SECONDS + fixed) / SPEC_SECONDS:.3f} (target <= {target:.2f})"
+        )
     print(f"jessy-ci --help: {help_time():.3f}s (target <= 0.3s)")
     if args.go_module:
         shutil.rmtree(repo, ignore_errors=True)
