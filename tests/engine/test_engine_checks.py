@@ -34,6 +34,8 @@ FUNCTIONS = {
     "verdict",
 }
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours of the plain progress output
+
 
 def junit_cases(junit: Path) -> dict[str, bool]:
     """Test name → passed, from a JUnit file."""
@@ -60,6 +62,10 @@ def test_lint_passes_and_its_reports_export(engine: Engine, tmp_path: Path) -> N
     done = engine.dagger("call", "lint")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "## jessy-ci lint: passed" in done.stdout
+    # the verb and every step are spans inside Dagger's own trace (plain progress: `N : ┆ name DONE [time]`)
+    progress = ANSI.sub("", done.stderr)
+    for span in ("lint", "jessy-api:vet", "jessy-core:clippy", "jessy-ci:ruff-check"):
+        assert re.search(rf"^\d+\s+: ┆ {re.escape(span)} DONE \[", progress, re.MULTILINE), span
     exported = engine.dagger("call", "reports", "--verb", "lint", "export", "--path", str(tmp_path))
     assert exported.returncode == 0, exported.stderr[-3000:]
     summary = (tmp_path / "summary.md").read_text()
@@ -86,6 +92,11 @@ def test_test_passes_with_the_same_junit_files_names_and_counts_as_the_host_runn
     assert host.returncode == 0, host.stdout[-3000:] + host.stderr[-3000:]
     files = sorted(p.name for p in (on_engine / "junit").iterdir())
     assert files == sorted(p.name for p in (on_host / "junit").iterdir())
+    # the HTML report and the BDD features → scenarios → steps it shows come back from the engine too
+    page = (on_engine / "index.html").read_text()
+    assert "<title>jessy-ci test: passed</title>" in page and "Metrics of jessy-core and jessy-api" in page
+    cucumber = json.loads((on_engine / "bdd" / "features-bdd.cucumber.json").read_text())
+    assert {feature["name"] for feature in cucumber} >= {"Metrics of jessy-core and jessy-api"}
     assert files == [
         "features-bdd.xml",
         "jessy-api-integration.xml",
