@@ -59,6 +59,19 @@ def test_benchmarks_carry_both_sides_samples_and_mark_the_regression() -> None:
     assert not rows["layer_write/4KiB"].failed
 
 
+def test_criterions_own_report_is_linked_per_component_when_the_run_kept_it() -> None:
+    report = failing_run()
+    before = run_view.view(report).benchmarks
+    assert before is not None and before.criterion_links == ()
+    report.files["bench/criterion/jessy-core/report/index.html"] = b"<html></html>"
+    report.files["bench/criterion/jessy-core/layer_read/1MiB/report/index.html"] = b"<html></html>"
+    benchmarks = run_view.view(report).benchmarks
+    assert benchmarks is not None
+    assert benchmarks.criterion_links == (("jessy-core", "bench/criterion/jessy-core/report/index.html"),)
+    page = run_page.render(run_view.view(report))
+    assert '<a href="bench/criterion/jessy-core/report/index.html">' in page
+
+
 def test_without_a_baseline_the_benchmarks_are_this_runs_samples() -> None:
     report = failing_run()
     del report.files["bench/compare.json"]

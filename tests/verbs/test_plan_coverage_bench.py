@@ -117,7 +117,7 @@ def test_rust_bench_runs_every_criterion_target_into_the_reports(project: config
     cargo = words[words.index("exec") + 1 :]
     assert cargo[:6] == ["cargo", "bench", "--locked", "--bench", "*", "--"]
     flags = cargo[6:]
-    assert flags == ["--warm-up-time", "0.5", "--measurement-time", "1", "--sample-size", "10", "--noplot"]
+    assert flags == ["--warm-up-time", "0.5", "--measurement-time", "1", "--sample-size", "10"]
 
 
 def test_bench_filter_reaches_criterion_and_python_components_have_no_bench(project: config.Project) -> None:

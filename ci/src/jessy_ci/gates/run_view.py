@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -23,7 +24,7 @@ from jessy_ci.report import Report, StepResult
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 COVERAGE_HTML = "coverage/html"
-CRITERION_REPORT = "criterion/report/index.html"  # criterion's own HTML report, when a run keeps it
+CRITERION_REPORTS = re.compile(r"^bench/criterion/([^/]+)/report/index\.html$")  # criterion's own, per component
 LOAD_SVG = "load/latency.svg"
 LOAD_RESULT = "load/result.json"
 T = TypeVar("T")
@@ -102,7 +103,7 @@ class Benchmarks:
     rows: tuple[BenchRow, ...]
     compared: bool
     max_regression_pct: float | None
-    criterion_link: str | None
+    criterion_links: tuple[tuple[str, str], ...]  # (component, path of criterion's own HTML report)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _median(samples: tuple[float, ...]) -> float | None:
 
 
 def _benchmarks(files: dict[str, bytes], problems: list[str]) -> Benchmarks | None:
-    criterion = CRITERION_REPORT if CRITERION_REPORT in files else None
+    criterion = tuple((m[1], m[0]) for path in sorted(files) if (m := CRITERION_REPORTS.match(path)))
     if "bench/compare.json" in files:
         try:
             limit, compared = bench.read_comparison(files["bench/compare.json"], "bench/compare.json")

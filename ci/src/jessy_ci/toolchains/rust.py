@@ -103,7 +103,8 @@ class Rust:
 
     def bench(self, component: Component, settings: BenchSettings) -> Step:
         """Every criterion bench target (``--bench '*'``, so the lib's libtest harness never sees criterion's
-        flags), its files under ``{reports}/criterion``; the rustc version goes beside them.
+        flags), its files under ``{reports}/criterion`` (with criterion's own HTML report and its SVG plots: the
+        ``html_reports`` and ``plotters`` features); the rustc version goes beside them.
 
         The workspace's own release artifacts are cleaned first (dependencies stay): two source trees (a baseline
         worktree, the current tree) share the target cache under the same artifact names, and cargo's mtime check
@@ -115,7 +116,6 @@ class Rust:
             f"{settings.seconds:.4g}",
             "--sample-size",
             str(max(settings.count, 10)),  # criterion's minimum
-            "--noplot",
             *((settings.filter,) if settings.filter else ()),
         )
         cargo = ("cargo", "bench", "--locked", "--bench", "*", "--", *criterion)

@@ -84,14 +84,23 @@ class _Side:
         return Baseline(commit, dict(self.toolchains), chosen)
 
 
-async def _measure(step: Step, runner: Runner, say: Say, report: Report, side: _Side, filtered: bool) -> int:
-    """Run one bench step, add its result to the report and its benchmarks to ``side``; its index in the report."""
+async def _measure(
+    step: Step, runner: Runner, say: Say, report: Report, side: _Side, filtered: bool, keep_html: bool = False
+) -> int:
+    """Run one bench step, add its result to the report and its benchmarks to ``side``; its index in the report.
+    ``keep_html``: criterion's own files (its HTML report and plots) go to the report under
+    ``bench/criterion/<component>/``."""
     results: dict[str, RunResult] = {}
     done = await run_steps(report.verb, [step], runner, say, lambda s, r: results.__setitem__(s.name, r))
     report.steps += done.steps
     report.files.update(done.files)
     index = len(report.steps) - 1
     result = results[step.name]
+    if keep_html:
+        prefix = f"{rust.CRITERION_DIR}/"
+        for path, data in result.files.items():
+            if path.startswith(prefix):
+                report.files[f"bench/criterion/{step.component}/{path.removeprefix(prefix)}"] = data
     version = result.files.get(VERSION_FILE)
     if version is not None:
         side.toolchains[step.toolchain] = toolchain_version(version.decode(errors="replace"))
@@ -150,7 +159,7 @@ async def run_bench(
         if baseline_runner is not None:
             base_step = replace(step, name=f"{step.component}:bench-baseline", kind="bench-baseline")
             await _measure(base_step, baseline_runner, say, report, before, bool(settings.filter))
-        index[step.component] = await _measure(step, runner, say, report, now, bool(settings.filter))
+        index[step.component] = await _measure(step, runner, say, report, now, bool(settings.filter), True)
     for step in steps:
         name = step.component
         report.files[f"bench/{name}.json"] = bench.dump_baseline(now.baseline(commit, name)).encode()
