@@ -90,6 +90,9 @@ func TestSetupTracingExportsToTheEndpointAndFlushesOnShutdown(t *testing.T) {
 	}))
 	defer collector.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	// A traces endpoint inherited from the environment would win over the one above: a Dagger engine sets one in
+	// every container (its own collector), and so may a developer's shell.
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "60000") // only the shutdown flush can send it
 	t.Setenv("OTEL_SERVICE_NAME", "api-under-test")
 	exporters := countExporters(t)
