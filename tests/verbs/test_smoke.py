@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,3 +115,29 @@ def test_the_dagger_smoke_container_is_valid(schema: graphql.GraphQLSchema) -> N
     chain = [s.name for s in bound.container(api_step)._ctx.selections]  # pyright: ignore[reportPrivateUsage]
     assert "withServiceBinding" in chain
     assert validate(bound.container(api_step), schema) == []
+
+
+# What the smoke container has: httpx and anyio (toolchains/repo.py), not the HTML report's libraries.
+WITHOUT_THE_PAGES_LIBRARIES = """
+import runpy, sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"jinja2", "markupsafe", "pygal"}:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, Absent())
+sys.argv = ["smoke", *sys.argv[1:]]
+runpy.run_module("jessy_ci.verbs.smoke", run_name="__main__")
+"""
+
+
+def test_the_smoke_container_prints_its_summary_without_the_html_reports_libraries(api: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_THE_PAGES_LIBRARIES, api, "10", ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "## jessy-ci smoke: passed" in done.stdout
+    assert "ModuleNotFoundError" not in done.stdout + done.stderr
