@@ -11,3 +11,8 @@ class ChecksFailed(Exception):
     """A check or gate failed: exit code 1. The message lists every failure."""
 
     exit_code = 1
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it says nothing): what a step table shows."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -22,7 +22,7 @@ from pathlib import Path
 import dagger
 from dagger import dag
 
-from jessy_ci.errors import UsageError
+from jessy_ci.errors import UsageError, first_line
 from jessy_ci.ignored import PATTERNS
 from jessy_ci.runners import RunResult
 from jessy_ci.runners.limits import NOT_ON_DAGGER, document, document_path
@@ -351,7 +351,7 @@ async def connected_runner(root: Path, inputs: Mapping[str, Path]) -> AsyncGener
         try:
             await stack.enter_async_context(dagger.connection(dagger.Config(log_output=sys.stderr)))
         except (dagger.ProvisionError, dagger.ClientConnectionError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            first = first_line(e)
             raise UsageError(f"--runner dagger: cannot start a Dagger session: {first}; {_SETTINGS}") from None
         uploaded = {name: dag.host().directory(str(path)) for name, path in inputs.items()}
         yield DaggerRunner(dag.host().directory(str(root), exclude=SOURCE_IGNORE), inputs=uploaded)

@@ -21,6 +21,7 @@ import dagger
 from dagger import dag
 
 from jessy_ci.config import Component
+from jessy_ci.errors import first_line
 from jessy_ci.imagerefs import Images, dockerfile_images
 from jessy_ci.runners.dagger import ANY_HOST, DATA_DIR, DaggerRunner
 from jessy_ci.steps import Probe, ServiceSpec
@@ -168,7 +169,7 @@ class DaggerImages:
                 image = await variants[index].sync()
                 actual = str(await image.platform())
             except dagger.DaggerError as e:
-                errors.append(f"{wanted}: {(str(e).strip().splitlines() or [type(e).__name__])[0]}")
+                errors.append(f"{wanted}: {first_line(e)}")
                 return
             if actual != wanted:
                 errors.append(f"image for {wanted} came out as {actual}: a base image has no {wanted} variant")

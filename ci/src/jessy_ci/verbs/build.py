@@ -8,6 +8,7 @@ import time
 import anyio
 
 from jessy_ci.config import Component, Project
+from jessy_ci.errors import first_line
 from jessy_ci.gates import readonly as readonly_gate
 from jessy_ci.gates import release
 from jessy_ci.report import Report, Status, StepResult
@@ -71,7 +72,7 @@ async def boot(report: Report, images: ImageBackend, project: Project, built: li
         answers = await images.boot(bootable, project.components, project.images.resolve(python.IMAGE))
         problem = ""
     except Exception as e:
-        answers, problem = {}, (str(e).strip().splitlines() or [type(e).__name__])[0]
+        answers, problem = {}, first_line(e)
     for spec in bootable:
         status = answers.get(spec.name)
         ok = status == spec.health_status
@@ -101,7 +102,7 @@ async def probe_read_only(
         outputs = await images.probe(bootable, project.components, probes)
         problem = ""
     except Exception as e:
-        outputs, problem = {}, (str(e).strip().splitlines() or [type(e).__name__])[0]
+        outputs, problem = {}, first_line(e)
     for spec in bootable:
         expected = readonly_gate.Expectation(spec.health_status, spec.data_env is not None, bool(spec.init_arguments()))
         ok, detail = (False, problem) if problem else readonly_gate.judge(outputs.get(spec.name, ""), expected)
@@ -119,7 +120,7 @@ async def build_image(report: Report, images: ImageBackend, component: Component
     try:
         await images.build(component)
     except Exception as e:
-        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        detail = first_line(e)
         report.steps.append(
             StepResult(f"{component.name}:image", component.name, "image", "failed", time.monotonic() - started, detail)
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import anyio
 
 from jessy_ci.config import Component, Project
-from jessy_ci.errors import UsageError
+from jessy_ci.errors import UsageError, first_line
 from jessy_ci.gates import release
 from jessy_ci.report import Report
 from jessy_ci.runners import Runner
@@ -89,7 +89,7 @@ async def _push_all(
         try:
             refs[image] = await images.push(c, plan.references(image))
         except Exception as e:  # the registry refused: nothing more is pushed, and the run fails
-            report.gate_failures.append(f"push {image}: {(str(e).strip().splitlines() or [type(e).__name__])[0]}")
+            report.gate_failures.append(f"push {image}: {first_line(e)}")
             break
     return refs
 
