@@ -4,6 +4,8 @@ release binaries and their sizes (images need a Dagger engine)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 import anyio
 
@@ -20,6 +22,7 @@ from jessy_ci.toolchains import python, readonly
 from jessy_ci.verbs.execute import run_steps
 from jessy_ci.verbs.plan import image_components, plan_release_builds, serve_specs
 
+T = TypeVar("T")
 HOST_NOTE = "container images need a Dagger engine: `dagger call build` (or `jessy-ci build --runner dagger`)"
 
 
@@ -56,6 +59,33 @@ def _bootable(project: Project, built: list[Component]) -> tuple[ServiceSpec, ..
     return tuple(s for s in specs if set(s.needs) <= {t.name for t in specs})
 
 
+async def _per_service(
+    report: Report,
+    kind: str,
+    services: tuple[ServiceSpec, ...],
+    call: Callable[[], Awaitable[Mapping[str, T]]],
+    judge: Callable[[ServiceSpec, T | None], tuple[bool, str]],
+    say: Say,
+) -> None:
+    """One ``<service>:<kind>`` step per service from one call to the image backend: ``judge`` turns each
+    service's answer (None: none) into (passed, detail); a failing call is every service's error."""
+    started = time.monotonic()
+    say(f"▶ {kind}: {', '.join(s.name for s in services)}")
+    answers: Mapping[str, T] = {}
+    problem = ""
+    try:
+        answers = await call()
+    except Exception as e:
+        problem = first_line(e)
+    for spec in services:
+        ok, detail = (False, problem) if problem else judge(spec, answers.get(spec.name))
+        result: Status = "passed" if ok else ("error" if problem else "failed")
+        report.steps.append(
+            StepResult(f"{spec.name}:{kind}", spec.component, kind, result, time.monotonic() - started, detail)
+        )
+        say(f"{'✔' if ok else '✘'} {spec.name}:{kind}: {detail}")
+
+
 async def boot(report: Report, images: ImageBackend, project: Project, built: list[Component], say: Say) -> None:
     """Every built image that runs as a service is started the way production runs it, with the images it needs,
     and its health endpoint must answer with the expected status (``<component>:boot``). A service that needs an
@@ -66,24 +96,15 @@ async def boot(report: Report, images: ImageBackend, project: Project, built: li
     report.notes += [f"boot {s.name}: left out, it needs an image not built here" for s in left_out]
     if not bootable:
         return
-    started = time.monotonic()
-    say(f"▶ boot: {', '.join(s.name for s in bootable)}")
-    try:
-        answers = await images.boot(bootable, project.components, project.images.resolve(python.IMAGE))
-        problem = ""
-    except Exception as e:
-        answers, problem = {}, first_line(e)
-    for spec in bootable:
-        status = answers.get(spec.name)
+
+    def answered(spec: ServiceSpec, status: int | None) -> tuple[bool, str]:
         ok = status == spec.health_status
-        detail = problem or f"GET {spec.health} → {status or 'no answer'}" + (
-            "" if ok else f", expected {spec.health_status}"
-        )
-        result: Status = "passed" if ok else ("error" if problem else "failed")
-        report.steps.append(
-            StepResult(f"{spec.name}:boot", spec.component, "boot", result, time.monotonic() - started, detail)
-        )
-        say(f"{'✔' if ok else '✘'} {spec.name}:boot: {detail}")
+        return ok, f"GET {spec.health} → {status or 'no answer'}" + ("" if ok else f", expected {spec.health_status}")
+
+    async def call() -> Mapping[str, int | None]:
+        return await images.boot(bootable, project.components, project.images.resolve(python.IMAGE))
+
+    await _per_service(report, "boot", bootable, call, answered, say)
 
 
 async def probe_read_only(
@@ -95,22 +116,17 @@ async def probe_read_only(
     bootable = _bootable(project, built)
     if not bootable:
         return
-    started = time.monotonic()
-    say(f"▶ readonly: {', '.join(s.name for s in bootable)}")
-    try:
+
+    def judged(spec: ServiceSpec, output: str | None) -> tuple[bool, str]:
+        owns = bool(spec.init_arguments())
+        expected = readonly_gate.Expectation(spec.health_status, spec.data_env is not None, owns)
+        return readonly_gate.judge(output or "", expected)
+
+    async def call() -> Mapping[str, str]:
         probes = {s.name: readonly.probe(s, project.images.resolve(readonly.IMAGE)) for s in bootable}
-        outputs = await images.probe(bootable, project.components, probes)
-        problem = ""
-    except Exception as e:
-        outputs, problem = {}, first_line(e)
-    for spec in bootable:
-        expected = readonly_gate.Expectation(spec.health_status, spec.data_env is not None, bool(spec.init_arguments()))
-        ok, detail = (False, problem) if problem else readonly_gate.judge(outputs.get(spec.name, ""), expected)
-        result: Status = "passed" if ok else ("error" if problem else "failed")
-        report.steps.append(
-            StepResult(f"{spec.name}:readonly", spec.component, "readonly", result, time.monotonic() - started, detail)
-        )
-        say(f"{'✔' if ok else '✘'} {spec.name}:readonly: {detail}")
+        return await images.probe(bootable, project.components, probes)
+
+    await _per_service(report, "readonly", bootable, call, judged, say)
 
 
 async def build_image(report: Report, images: ImageBackend, component: Component, say: Say) -> bool:
