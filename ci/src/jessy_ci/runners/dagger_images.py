@@ -138,6 +138,7 @@ class DaggerImages:
         self.platforms = platforms or self.images.platforms
         self.auth = auth
         self._built: dict[str, list[dagger.Container]] = {}
+        self._entries: dict[str, list[str]] = {}  # component → top-level entries of its native image
 
     def variants(self, component: Component, base_images: Mapping[str, str] | None = None) -> list[dagger.Container]:
         """One production image per platform (pure query building)."""
@@ -182,6 +183,7 @@ class DaggerImages:
         if errors:
             raise RuntimeError("; ".join(sorted(errors)))
         self._built[component.name] = [c for c in built if c is not None]
+        self._entries.pop(component.name, None)  # read again from the image just built
 
     async def _native(self, component: Component) -> dagger.Container:
         """The built variant this engine runs without emulation."""
@@ -197,30 +199,39 @@ class DaggerImages:
         specs: Mapping[str, ServiceSpec],
         volume: dagger.CacheVolume,
         components: Mapping[str, Component],
+        owner: str,
     ) -> dagger.Container:
         """The production image as production runs it: its own entrypoint, user and HEALTHCHECK; a read-only root
         filesystem (every top-level directory mounted read-only over itself, as ``docker run --read-only``: Dagger
-        has no read-only root) with only the data volume writable — owned by the user of the service that
-        initialises it, so a reader running as another user cannot write it (a cache volume has no read-only
-        mount); the data volume initialised by its own binary; the services it needs bound under their names."""
+        has no read-only root) with only the data volume writable — owned by ``owner``, the user of the service that
+        initialises it (``_data_owner``), so a reader running as another user cannot write it (a cache volume has no
+        read-only mount); the data volume initialised by its own binary; the services it needs bound under their
+        names."""
         image = await self._native(components[spec.component])
         data_dir = DATA_DIR if spec.data_env else None
-        ctr = read_only_root(image, await image.rootfs().entries(), data_dir)
+        ctr = read_only_root(image, await self._top_level(components[spec.component]), data_dir)
         ctr = ctr.with_env_variable(spec.port_env, str(spec.port))
         for key, value in spec.env.items():
             ctr = ctr.with_env_variable(key, value)
         if spec.bind_env:
             ctr = ctr.with_env_variable(spec.bind_env, ANY_HOST)
         if spec.data_env:
-            owner = await self._data_owner(specs, components) or await image.user() or "0"
-            ctr = ctr.with_mounted_cache(DATA_DIR, volume, owner=owner).with_env_variable(spec.data_env, DATA_DIR)
+            ctr = ctr.with_mounted_cache(DATA_DIR, volume, owner=owner or await image.user() or "0").with_env_variable(
+                spec.data_env, DATA_DIR
+            )
             for argv in spec.init_arguments():
                 ctr = ctr.with_exec(list(argv), use_entrypoint=True, expand=True)
         for name in spec.needs:
             need = specs[name]
-            service = await self._service(need, specs, volume, components)
+            service = await self._service(need, specs, volume, components, owner)
             ctr = ctr.with_service_binding(name, service).with_env_variable(need.url_env, f"http://{name}:{need.port}")
         return ctr
+
+    async def _top_level(self, component: Component) -> list[str]:
+        """The top-level entries of the component's native image (its rootfs ``entries()``), read once."""
+        if component.name not in self._entries:
+            self._entries[component.name] = await (await self._native(component)).rootfs().entries()
+        return self._entries[component.name]
 
     async def _data_owner(self, specs: Mapping[str, ServiceSpec], components: Mapping[str, Component]) -> str:
         """The user of the image whose service initialises the data volume ("" when none of ``specs`` does)."""
@@ -235,8 +246,9 @@ class DaggerImages:
         specs: Mapping[str, ServiceSpec],
         volume: dagger.CacheVolume,
         components: Mapping[str, Component],
+        owner: str,
     ) -> dagger.Service:
-        ctr = await self._production(spec, specs, volume, components)
+        ctr = await self._production(spec, specs, volume, components, owner)
         return ctr.with_exposed_port(spec.port).as_service(use_entrypoint=True)
 
     async def probe(
@@ -245,15 +257,17 @@ class DaggerImages:
         """Run each service's probe inside its production image (as ``_production`` runs it, on a fresh data
         volume per service, with the services it needs): service name → the probe's output."""
         by_name = {s.name: s for s in specs}
+        owner = await self._data_owner(by_name, components)
         outputs: dict[str, str] = {}
 
         async def one(spec: ServiceSpec) -> None:
             probe = probes[spec.name]
             volume = dag.cache_volume(f"jessy-probe-{uuid.uuid4().hex[:12]}")
-            ctr = await self._production(spec, by_name, volume, components)
+            ctr = await self._production(spec, by_name, volume, components, owner)
             image = await self._native(components[spec.component])
             data_dir = DATA_DIR if spec.data_env else None
-            tried = directories(await image.rootfs().entries(), data_dir, await image.workdir())
+            top_level = await self._top_level(components[spec.component])
+            tried = directories(top_level, data_dir, await image.workdir())
             argv = [*probe.argv, data_dir or "", *tried, "--", *await image.entrypoint()]
             outputs[spec.name] = await with_probe(ctr, probe, argv).stdout()
 
@@ -268,11 +282,13 @@ class DaggerImages:
         """Start every service's image (``specs`` in dependency order, all built) on one fresh data volume and GET
         each health endpoint from a probe container: service name → HTTP status (None: no answer)."""
         by_name = {s.name: s for s in specs}
+        owner = await self._data_owner(by_name, components)
         volume = dag.cache_volume(f"jessy-boot-{uuid.uuid4().hex[:12]}")
         probe = dag.container().from_(probe_image)
         urls: dict[str, str] = {}
         for spec in specs:
-            probe = probe.with_service_binding(spec.name, await self._service(spec, by_name, volume, components))
+            service = await self._service(spec, by_name, volume, components, owner)
+            probe = probe.with_service_binding(spec.name, service)
             urls[spec.name] = f"http://{spec.name}:{spec.port}{spec.health}"
         script = (
             "import json, sys, urllib.request, urllib.error\n"
