@@ -88,11 +88,10 @@ def span(name: str, attributes: Mapping[str, Attribute] | None = None) -> Genera
 
 
 def record_step(current: Span, result: StepResult, runner: str) -> None:
-    """A step's outcome on its span: component, kind, runner, status, duration and test counts."""
+    """A step's outcome on its span (started with its component and kind): runner, status, duration and test
+    counts."""
     if isinstance(current, _Unrecorded):
         return
-    current.set_attribute("jessy_ci.component", result.component)
-    current.set_attribute("jessy_ci.kind", result.kind)
     current.set_attribute("jessy_ci.runner", runner)
     current.set_attribute("jessy_ci.status", result.status)
     current.set_attribute("jessy_ci.duration_seconds", round(result.seconds, 3))

@@ -53,9 +53,13 @@ def read_benchmarks(step: Step, result: RunResult) -> list[Benchmark]:
     for malformed criterion files."""
     if step.toolchain == "go":
         return bench.parse_go_bench(result.stdout, step.component)
+    return bench.parse_criterion(_criterion_files(result), step.component)
+
+
+def _criterion_files(result: RunResult) -> dict[str, bytes]:
+    """What a Rust bench step left under ``{reports}/criterion``, by path inside that folder."""
     prefix = f"{rust.CRITERION_DIR}/"
-    files = {path.removeprefix(prefix): data for path, data in result.files.items() if path.startswith(prefix)}
-    return bench.parse_criterion(files, step.component)
+    return {path.removeprefix(prefix): data for path, data in result.files.items() if path.startswith(prefix)}
 
 
 def toolchain_version(line: str) -> str:
@@ -97,10 +101,8 @@ async def _measure(
     index = len(report.steps) - 1
     result = results[step.name]
     if keep_html:
-        prefix = f"{rust.CRITERION_DIR}/"
-        for path, data in result.files.items():
-            if path.startswith(prefix):
-                report.files[f"bench/criterion/{step.component}/{path.removeprefix(prefix)}"] = data
+        for path, data in _criterion_files(result).items():
+            report.files[f"bench/criterion/{step.component}/{path}"] = data
     version = result.files.get(VERSION_FILE)
     if version is not None:
         side.toolchains[step.toolchain] = toolchain_version(version.decode(errors="replace"))
