@@ -33,11 +33,7 @@ impl Config {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |key: &str| {
-            lookup(key)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |key: &str| setting(&lookup, key);
         Ok(Config {
             port: parse_port(get("JESSY_CORE_PORT"))?,
             bind_host: match get("JESSY_BIND_HOST") {
@@ -72,17 +68,35 @@ pub fn parse_port(value: Option<String>) -> Result<u16, String> {
     }
 }
 
+/// The value of `key` from `lookup`, trimmed; `None` when unset or empty (both mean: take the default).
+pub(crate) fn setting<F>(lookup: &F, key: &str) -> Option<String>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    lookup(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A lookup over fixed `(key, value)` pairs, standing in for the environment in tests.
+#[cfg(test)]
+pub(crate) fn lookup_in<'a>(
+    pairs: &'a [(&'a str, &'a str)],
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |key| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        Config::from_lookup(lookup_in(pairs))
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod http_client;
 
+use crate::config::setting;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
@@ -51,11 +52,7 @@ impl TelemetryConfig {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |key: &str| {
-            lookup(key)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |key: &str| setting(&lookup, key);
         let disabled = get("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let traces_endpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| {
             get("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -200,14 +197,10 @@ pub fn trace_id(span: &tracing::Span, parent: &Context) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::config::lookup_in;
 
     fn cfg(pairs: &[(&str, &str)]) -> TelemetryConfig {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        TelemetryConfig::from_lookup(|k| map.get(k).cloned())
+        TelemetryConfig::from_lookup(lookup_in(pairs))
     }
 
     #[test]
