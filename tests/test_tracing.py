@@ -101,7 +101,8 @@ def test_the_cli_exports_its_spans_over_otlp_to_a_local_receiver(tmp_path: Path)
     at an OTLP/HTTP receiver on 127.0.0.1, in one trace, named jessy-ci."""
     with otlp_receiver() as receiver:
         env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
-        env.pop("OTEL_SERVICE_NAME", None)
+        for inherited in ("OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):  # they would win over ours
+            env.pop(inherited, None)
         done = subprocess.run(
             [
                 sys.executable,

@@ -37,7 +37,12 @@ def put_layer(api: str) -> int:
 def test_a_request_through_the_api_is_one_trace_across_both_services(project: config.Project, tmp_path: Path) -> None:
     with otlp_receiver() as receiver:
         # both services export to the receiver, quickly (no 5 s batch delay)
-        otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        # (the traces endpoint too: one inherited from the environment would win over the generic one)
+        otel = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{receiver.endpoint}/v1/traces",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
         specs = serve_specs(project, otel)
         specs = tuple(s for s in specs if s.name in {"jessy-core", "jessy-api"})
         (tmp_path / "data").mkdir()
