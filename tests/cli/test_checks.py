@@ -41,7 +41,7 @@ def bad_baseline_files(tmp_path: Path) -> dict[str, Path]:
         (["bench", "--count", "2"], "--count 2: expected a whole number from 5 to 1000"),
         (["bench", "--time", "0"], "--time 0: expected a number of seconds above 0, at most 3600"),
         (["bench", "--baseline-ref", "no-such-ref-anywhere"], "--baseline-ref 'no-such-ref-anywhere': not a commit"),
-        (["bench", "--baseline-ref", "--help-me"], "--baseline-ref '--help-me': not a commit of this repository"),
+        (["bench", "--baseline-ref=--help-me"], "--baseline-ref '--help-me': not a commit of this repository"),
         (["bench", "--baseline", "missing"], "cannot read (No such file or directory); expected a file from bench"),
         (["bench", "--baseline", "not-json"], "not-json.json: not valid JSON (Expecting property name"),
         (["bench", "--baseline", "v2"], 'v2.json: expected "version": 1, got 2'),

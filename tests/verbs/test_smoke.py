@@ -95,7 +95,7 @@ def test_nothing_listening_exits_1_with_a_clear_report(tmp_path: object) -> None
     [
         (["--url", "localhost:3000"], "--url 'localhost:3000': expected an http(s) URL"),
         (["--url", "http://x", "--timeout", "-1"], "--timeout -1: expected seconds, more than 0"),
-        (["--url", "http://x", "--timeout", "soon"], "Invalid value for '--timeout'"),
+        (["--url", "http://x", "--timeout", "soon"], "--timeout 'soon': expected a number"),
         ([], "--url: missing; expected the api's URL"),
         (["--env", "qa"], "--env 'qa': unknown environment; expected one of: development, production, staging"),
     ],

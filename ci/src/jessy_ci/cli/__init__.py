@@ -13,11 +13,10 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
-import typer
-
-from jessy_ci import options
+from jessy_ci import collector, options
+from jessy_ci.cli.grammar import PATH, Flag, Group, flag
 from jessy_ci.errors import ChecksFailed, UsageError
 
 if TYPE_CHECKING:
@@ -29,50 +28,32 @@ if TYPE_CHECKING:
 
 RUNNERS = ("dagger", "host")
 
-app = typer.Typer(
-    name="jessy-ci",
-    help="Pipeline-as-code CI for the Jessy services: the same steps on a Dagger engine or on the host.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+app = Group("jessy-ci", "Pipeline-as-code CI for the Jessy services: the same steps on a Dagger engine or on the host.")
+
+RUNNER = Flag(
+    ("--runner",),
+    "Where steps run: 'dagger' (containers on a Dagger engine) or 'host' (local cargo, go, python). "
+    "Default: dagger when a Dagger session or the dagger CLI is available, else host.",
+    "RUNNER",
 )
+COMPONENT = flag(options.COMPONENT, "-c", repeat=True)
+VERBOSE = Flag(
+    ("--verbose", "-v"),
+    "Stream every line of every step (default: one line per package and per failing test; all of it is in "
+    "reports/logs/ anyway).",
+    switch=True,
+)
+REPORTS = Flag(("--reports",), "Folder for JUnit, logs and summary.md (kept after failures).", "DIR", convert=PATH)
 
 
-def flag(option: options.Option[Any], *short: str) -> Any:
-    """The typer declaration of a shared option: its flag, help and placeholder come from ``jessy_ci.options``."""
-    return typer.Option(option.flag, *short, help=option.help, metavar=option.metavar or None, show_default=False)
-
-
-RunnerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--runner",
-        help="Where steps run: 'dagger' (containers on a Dagger engine) or 'host' (local cargo, go, python). "
-        "Default: dagger when a Dagger session or the dagger CLI is available, else host.",
-        show_default=False,
-        metavar="RUNNER",
-    ),
-]
-ComponentOption = Annotated[list[str] | None, flag(options.COMPONENT, "-c")]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        "-v",
-        help="Stream every line of every step (default: one line per package and per failing test; all of it is "
-        "in reports/logs/ anyway).",
-    ),
-]
-ReportsOption = Annotated[
-    Path,
-    typer.Option("--reports", metavar="DIR", help="Folder for JUnit, logs and summary.md (kept after failures)."),
-]
+def echo(text: str) -> None:
+    """A line of output (the summary, a URL): on stdout."""
+    print(text, flush=True)
 
 
 def say(message: str) -> None:
     """One line for a person, on stderr (stdout holds the summary)."""
-    typer.echo(f"jessy-ci: {message}", err=True)
+    print(f"jessy-ci: {message}", file=sys.stderr, flush=True)
 
 
 def choose_runner(requested: str | None) -> str:
@@ -124,9 +105,11 @@ def run(
             from jessy_ci.verbs.execute import console_line
 
             host = HostRunner(here, inputs=inputs, readable=None if verbose else console_line)
+            collector.resume()  # loaded: the steps' own garbage is collected as usual
             return await verb(Session(loaded, host, say, images(host, loaded) if images else None))
         from jessy_ci.runners.dagger import connected_runner
 
+        collector.resume()
         async with connected_runner(here, inputs or {}) as engine:
             return await verb(Session(loaded, engine, say, images(engine, loaded) if images else None))
 
@@ -144,7 +127,7 @@ def run(
         report = anyio.run(traced)
     finally:
         tracing.flush()
-    typer.echo("")
+    echo("")
     show(report, reports)
 
 
@@ -161,8 +144,8 @@ def show(report: Report, reports: Path) -> None:
 
     finish(report)
     write_reports(reports if reports.is_absolute() else Path.cwd() / reports, report)
-    typer.echo(report.files["summary.md"].decode())
-    typer.echo(f"reports: {reports}/")
+    echo(report.files["summary.md"].decode())
+    echo(f"reports: {reports}/")
     if not report.passed:
         raise ChecksFailed("\n".join(report.failures()))
 
@@ -171,17 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one line on stderr and exit 2 for bad input; 1 when checks fail."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args or ["--help"], standalone_mode=False, prog_name="jessy-ci")
-    except typer.Exit as e:
-        return e.exit_code
-    except (typer.Abort, KeyboardInterrupt):
+        app.run(args or ["--help"], prog="jessy-ci")
+    except KeyboardInterrupt:
         say("interrupted")
         return 130
-    except typer.TyperException as e:  # click's usage errors (unknown option, missing value): exit 2
-        message = e.format_message().strip()
-        if message:
-            say(f"error: {message.splitlines()[0]}")
-        return 2 if e.exit_code == 2 or message else 0
     except UsageError as e:
         say(f"error: {e}")
         return 2

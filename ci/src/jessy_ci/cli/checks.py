@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from jessy_ci import options
-from jessy_ci.cli import ComponentOption, ReportsOption, RunnerOption, VerboseOption, app, flag, root, run, say, show
+from jessy_ci.cli import COMPONENT, REPORTS, RUNNER, VERBOSE, app, root, run, say, show
+from jessy_ci.cli.grammar import NUMBER, PATH, WHOLE, Flag, Handler, flag
 from jessy_ci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -21,26 +20,20 @@ if TYPE_CHECKING:
 
 SelectedVerb = Callable[["Session", list[str]], Awaitable["Report"]]
 
-ChangedSinceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--changed-since",
-        metavar="REF",
-        help="Only the components with files changed since the merge base of REF (and those whose tests run "
-        "against them); changes to ci/, jessy-ci.toml, dockerfiles/ or features/ select everything.",
-        show_default=False,
-    ),
-]
-ThresholdOption = Annotated[str | None, flag(options.THRESHOLD)]
-BaselineOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--baseline",
-        metavar="FILE",
-        help="A benchmark baseline (jessy-ci bench --save): compare with it (in ci: adds the benchmark gate).",
-        show_default=False,
-    ),
-]
+CHANGED_SINCE = Flag(
+    ("--changed-since",),
+    "Only the components with files changed since the merge base of REF (and those whose tests run against them); "
+    "changes to ci/, jessy-ci.toml, dockerfiles/ or features/ select everything.",
+    "REF",
+)
+THRESHOLD = flag(options.THRESHOLD)
+BASELINE = Flag(
+    ("--baseline",),
+    "A benchmark baseline (jessy-ci bench --save): compare with it (in ci: adds the benchmark gate).",
+    "FILE",
+    convert=PATH,
+)
+SELECTED = (RUNNER, COMPONENT, REPORTS, CHANGED_SINCE, VERBOSE)
 
 
 def _run_selected(
@@ -88,15 +81,17 @@ def _selected_command(name: str, summary: str, import_verb: Callable[[], Selecte
     """A command that runs its verb on the selected components and takes nothing else (lint, test)."""
 
     def command(
-        runner: RunnerOption = None,
-        component: ComponentOption = None,
-        reports: ReportsOption = Path("reports"),
-        changed_since: ChangedSinceOption = None,
-        verbose: VerboseOption = False,
+        runner: str | None = None,
+        component: list[str] | None = None,
+        reports: Path = Path("reports"),
+        changed_since: str | None = None,
+        verbose: bool = False,
     ) -> None:
         _run_selected(name, runner, reports, component, changed_since, import_verb(), verbose)
 
-    app.command(name=name, help=summary)(command)
+    command.__doc__ = summary
+    handler: Handler = command
+    app.command(*SELECTED, name=name)(handler)
 
 
 def _lint_verb() -> SelectedVerb:
@@ -119,14 +114,14 @@ _selected_command(
 _selected_command("test", "Unit, integration (with services) and BDD tests; JUnit per component and kind.", _test_verb)
 
 
-@app.command()
+@app.command(*SELECTED, THRESHOLD)
 def coverage(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    threshold: ThresholdOption = None,
-    changed_since: ChangedSinceOption = None,
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    component: list[str] | None = None,
+    reports: Path = Path("reports"),
+    threshold: str | None = None,
+    changed_since: str | None = None,
+    verbose: bool = False,
 ) -> None:
     """Line coverage of Rust, Go and Python components (unit + integration tests): lcov, Cobertura, HTML; gate."""
     from jessy_ci.report import Report
@@ -145,15 +140,15 @@ def coverage(
     _run_selected("coverage", runner, reports, component, changed_since, verb, verbose)
 
 
-@app.command()
+@app.command(*SELECTED, THRESHOLD, BASELINE)
 def ci(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    changed_since: ChangedSinceOption = None,
-    threshold: ThresholdOption = None,
-    baseline: BaselineOption = None,
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    component: list[str] | None = None,
+    reports: Path = Path("reports"),
+    changed_since: str | None = None,
+    threshold: str | None = None,
+    baseline: Path | None = None,
+    verbose: bool = False,
 ) -> None:
     """Every check at once: lint, test, the coverage gate (and the benchmark gate with --baseline), concurrently."""
     from jessy_ci.verbs.ci import run_ci
@@ -171,31 +166,36 @@ def ci(
     )
 
 
-@app.command()
+@app.command(
+    RUNNER,
+    COMPONENT,
+    REPORTS,
+    BASELINE,
+    Flag(
+        ("--baseline-ref",),
+        "Measure the baseline in this run at REF (e.g. the merge base), in a git worktree, right before the current "
+        "tree, on the same machine.",
+        "REF",
+    ),
+    Flag(("--save",), "Write this run's samples as a baseline file.", "FILE", convert=PATH),
+    flag(options.MAX_REGRESSION),
+    flag(options.COUNT, convert=WHOLE),
+    flag(options.TIME, convert=NUMBER, parameter="seconds"),
+    flag(options.FILTER, parameter="bench_filter"),
+    VERBOSE,
+)
 def bench(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    baseline: BaselineOption = None,
-    baseline_ref: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline-ref",
-            metavar="REF",
-            help="Measure the baseline in this run at REF (e.g. the merge base), in a git worktree, right before "
-            "the current tree, on the same machine.",
-            show_default=False,
-        ),
-    ] = None,
-    save: Annotated[
-        Path | None,
-        typer.Option("--save", metavar="FILE", help="Write this run's samples as a baseline file.", show_default=False),
-    ] = None,
-    max_regression: Annotated[str | None, flag(options.MAX_REGRESSION)] = None,
-    count: Annotated[int, flag(options.COUNT)] = options.BENCH.count,
-    seconds: Annotated[float, flag(options.TIME)] = options.BENCH.seconds,
-    bench_filter: Annotated[str, flag(options.FILTER)] = "",
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    component: list[str] | None = None,
+    reports: Path = Path("reports"),
+    baseline: Path | None = None,
+    baseline_ref: str | None = None,
+    save: Path | None = None,
+    max_regression: str | None = None,
+    count: int = options.BENCH.count,
+    seconds: float = options.BENCH.seconds,
+    bench_filter: str = "",
+    verbose: bool = False,
 ) -> None:
     """criterion and go test -bench samples; with a baseline, a verdict per benchmark and the regression gate."""
     from jessy_ci.git import head_commit, resolve_commit, worktree

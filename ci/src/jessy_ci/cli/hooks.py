@@ -5,47 +5,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from jessy_ci.cli import app, choose_runner, root, say
+from jessy_ci.cli.grammar import Flag
 
-hooks_app = typer.Typer(
-    name="hooks",
-    help="The git pre-push hook: lint and tests of what changed before each push.",
-    invoke_without_command=True,
-    add_completion=False,
-    rich_markup_mode=None,
+hooks_app = app.group("hooks", "The git pre-push hook: lint and tests of what changed before each push.")
+
+HOOK_RUNNER = Flag(
+    ("--runner",), "Where the hook's steps run: 'host' (local cargo, go, python; the default) or 'dagger'.", "RUNNER"
 )
-app.add_typer(hooks_app)
 
 
-@hooks_app.callback()
-def hooks_help(ctx: typer.Context) -> None:
-    """`jessy-ci hooks` alone shows its help (install, uninstall)."""
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-
-
-HookRunnerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--runner",
-        help="Where the hook's steps run: 'host' (local cargo, go, python; the default) or 'dagger'.",
-        show_default=False,
-        metavar="RUNNER",
-    ),
-]
-
-
-@hooks_app.command()
-def install(
-    runner: HookRunnerOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a pre-push hook that jessy-ci did not write.")
-    ] = False,
-) -> None:
+@hooks_app.command(HOOK_RUNNER, Flag(("--force",), "Replace a pre-push hook that jessy-ci did not write.", switch=True))
+def install(runner: str | None = None, force: bool = False) -> None:
     """Write .git/hooks/pre-push (or under core.hooksPath): `jessy-ci ci --changed-since <remote commit>` before each
     push, with this Python; a failure refuses the push."""
     from jessy_ci import hooks

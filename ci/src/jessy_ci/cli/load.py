@@ -4,31 +4,50 @@ sharing one jessy-core), gated on latency, errors and throughput."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 from jessy_ci import options
-from jessy_ci.cli import ReportsOption, RunnerOption, VerboseOption, app, choose_runner, flag, root, run
-from jessy_ci.cli.services import EnvOption, check_limits
+from jessy_ci.cli import REPORTS, RUNNER, VERBOSE, app, choose_runner, root, run
+from jessy_ci.cli.grammar import flag
+from jessy_ci.cli.services import ENV, check_limits
 
 if TYPE_CHECKING:
     from jessy_ci.report import Report
     from jessy_ci.session import Session
 
 
-@app.command()
+@app.command(
+    RUNNER,
+    *(
+        flag(o)
+        for o in (
+            options.INSTANCES,
+            options.RATE,
+            options.DURATION,
+            options.CONCURRENCY,
+            options.P95_MS,
+            options.P99_MS,
+            options.MAX_ERROR_RATE,
+            options.MIN_RPS,
+        )
+    ),
+    REPORTS,
+    ENV,
+    VERBOSE,
+)
 def load(
-    runner: RunnerOption = None,
-    instances: Annotated[str | None, flag(options.INSTANCES)] = None,
-    rate: Annotated[str | None, flag(options.RATE)] = None,
-    duration: Annotated[str | None, flag(options.DURATION)] = None,
-    concurrency: Annotated[str | None, flag(options.CONCURRENCY)] = None,
-    p95_ms: Annotated[str | None, flag(options.P95_MS)] = None,
-    p99_ms: Annotated[str | None, flag(options.P99_MS)] = None,
-    max_error_rate: Annotated[str | None, flag(options.MAX_ERROR_RATE)] = None,
-    min_rps: Annotated[str | None, flag(options.MIN_RPS)] = None,
-    reports: ReportsOption = Path("reports"),
-    env: EnvOption = None,
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    instances: str | None = None,
+    rate: str | None = None,
+    duration: str | None = None,
+    concurrency: str | None = None,
+    p95_ms: str | None = None,
+    p99_ms: str | None = None,
+    max_error_rate: str | None = None,
+    min_rps: str | None = None,
+    reports: Path = Path("reports"),
+    env: str | None = None,
+    verbose: bool = False,
 ) -> None:
     """Load test: N instances of jessy-api (one jessy-core, a fresh volume) driven by vegeta; gate on p95/p99,
     errors, throughput."""

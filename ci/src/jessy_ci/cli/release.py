@@ -5,24 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from jessy_ci import options
-from jessy_ci.cli import (
-    ComponentOption,
-    Images,
-    ReportsOption,
-    RunnerOption,
-    VerboseOption,
-    app,
-    choose_runner,
-    flag,
-    root,
-    run,
-    show,
-)
+from jessy_ci.cli import COMPONENT, REPORTS, RUNNER, VERBOSE, Images, app, choose_runner, root, run, show
+from jessy_ci.cli.grammar import PATH, Flag, flag
 from jessy_ci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,14 +21,14 @@ if TYPE_CHECKING:
 # The secret providers `dagger call` accepts for a Secret argument (REFERENCE §5).
 _SECRET_REF = re.compile(r"(env|file|cmd|op|vault|gcp|aws\+sm)://.+")
 
-PlatformOption = Annotated[list[str] | None, flag(options.PLATFORM)]
-SeverityOption = Annotated[str | None, flag(options.SEVERITY)]
-IgnoreUnfixedOption = Annotated[bool, typer.Option(options.IGNORE_UNFIXED.flag, help=options.IGNORE_UNFIXED.help)]
-IgnoreFileOption = Annotated[
-    Path | None,
-    typer.Option("--ignore-file", metavar="FILE", help="Trivy ignore file. Default: .trivyignore of the repository."),
-]
-TrivyDbOption = Annotated[Path | None, flag(options.TRIVY_DB)]
+PLATFORM = flag(options.PLATFORM, repeat=True)
+SEVERITY = flag(options.SEVERITY)
+IGNORE_UNFIXED = flag(options.IGNORE_UNFIXED, switch=True)
+IGNORE_FILE = Flag(
+    ("--ignore-file",), "Trivy ignore file. Default: .trivyignore of the repository.", "FILE", convert=PATH
+)
+TRIVY_DB = flag(options.TRIVY_DB, convert=PATH)
+SCAN_GATE = (SEVERITY, IGNORE_UNFIXED, IGNORE_FILE, TRIVY_DB, PLATFORM)
 
 
 def now() -> str:
@@ -136,13 +123,13 @@ def read_reports(paths: list[Path]) -> dict[str, bytes]:
     return files
 
 
-@app.command()
+@app.command(RUNNER, COMPONENT, REPORTS, PLATFORM, VERBOSE)
 def build(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    platform: PlatformOption = None,
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    component: list[str] | None = None,
+    reports: Path = Path("reports"),
+    platform: list[str] | None = None,
+    verbose: bool = False,
 ) -> None:
     """Production images (linux/amd64, linux/arm64) and their size budgets on Dagger; release binaries on the host."""
     from jessy_ci.git import head_commit
@@ -153,23 +140,31 @@ def build(
     run(lambda session: run_build(session, names), runner=runner, reports=reports, images=images, verbose=verbose)
 
 
-@app.command()
+@app.command(
+    RUNNER,
+    COMPONENT,
+    REPORTS,
+    *SCAN_GATE,
+    Flag(
+        ("--from-report",),
+        "Gate existing Trivy JSON reports instead of scanning (repeatable).",
+        "FILE",
+        repeat=True,
+        convert=PATH,
+    ),
+    VERBOSE,
+)
 def scan(
-    runner: RunnerOption = None,
-    component: ComponentOption = None,
-    reports: ReportsOption = Path("reports"),
-    severity: SeverityOption = None,
-    ignore_unfixed: IgnoreUnfixedOption = False,
-    ignore_file: IgnoreFileOption = None,
-    trivy_db: TrivyDbOption = None,
-    platform: PlatformOption = None,
-    from_report: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--from-report", metavar="FILE", help="Gate existing Trivy JSON reports instead of scanning (repeatable)."
-        ),
-    ] = None,
-    verbose: VerboseOption = False,
+    runner: str | None = None,
+    component: list[str] | None = None,
+    reports: Path = Path("reports"),
+    severity: str | None = None,
+    ignore_unfixed: bool = False,
+    ignore_file: Path | None = None,
+    trivy_db: Path | None = None,
+    platform: list[str] | None = None,
+    from_report: list[Path] | None = None,
+    verbose: bool = False,
 ) -> None:
     """Trivy: the repository (trivy fs), every image and its SBOM (Dagger); the severity gate over the findings."""
     from jessy_ci.config import load
@@ -196,21 +191,31 @@ def scan(
     )
 
 
-@app.command()
+@app.command(
+    flag(options.TAG, required=True),
+    flag(options.REGISTRY),
+    flag(options.USERNAME),
+    Flag(("--password",), options.PASSWORD.help, "SECRET"),
+    flag(options.DRY_RUN, switch=True),
+    RUNNER,
+    REPORTS,
+    *SCAN_GATE,
+    VERBOSE,
+)
 def publish(
-    tag: Annotated[str, flag(options.TAG)],
-    registry: Annotated[str | None, flag(options.REGISTRY)] = None,
-    username: Annotated[str | None, flag(options.USERNAME)] = None,
-    password: Annotated[str | None, typer.Option("--password", metavar="SECRET", help=options.PASSWORD.help)] = None,
-    dry_run: Annotated[bool, typer.Option(options.DRY_RUN.flag, help=options.DRY_RUN.help)] = False,
-    runner: RunnerOption = None,
-    reports: ReportsOption = Path("reports"),
-    severity: SeverityOption = None,
-    ignore_unfixed: IgnoreUnfixedOption = False,
-    ignore_file: IgnoreFileOption = None,
-    trivy_db: TrivyDbOption = None,
-    platform: PlatformOption = None,
-    verbose: VerboseOption = False,
+    tag: str,
+    registry: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    dry_run: bool = False,
+    runner: str | None = None,
+    reports: Path = Path("reports"),
+    severity: str | None = None,
+    ignore_unfixed: bool = False,
+    ignore_file: Path | None = None,
+    trivy_db: Path | None = None,
+    platform: list[str] | None = None,
+    verbose: bool = False,
 ) -> None:
     """Build every image, test, size gates, scans, then push every image with all its tags (Dagger runner only)."""
     from jessy_ci.config import load

@@ -4,27 +4,22 @@ alive?)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from jessy_ci import options
-from jessy_ci.cli import ReportsOption, app, choose_runner, flag, root, say, show
+from jessy_ci import collector, options
+from jessy_ci.cli import REPORTS, app, choose_runner, echo, root, say, show
+from jessy_ci.cli.grammar import NUMBER, PATH, WHOLE, Flag, flag
 from jessy_ci.errors import ChecksFailed, UsageError
 
 if TYPE_CHECKING:
     from jessy_ci.steps import ResourceLimits
 
-EnvOption = Annotated[
-    str | None,
-    typer.Option(
-        "--env",
-        metavar="NAME",
-        help="An environment of environments/NAME.toml (ports, URLs, limits: its cpus and memory_mb are applied to "
-        "every service the host runner starts, through cgroups).",
-        show_default=False,
-    ),
-]
+ENV = Flag(
+    ("--env",),
+    "An environment of environments/NAME.toml (ports, URLs, limits: its cpus and memory_mb are applied to every "
+    "service the host runner starts, through cgroups).",
+    "NAME",
+)
 
 
 def check_limits(env: str, limits: ResourceLimits | None) -> None:
@@ -40,13 +35,13 @@ def check_limits(env: str, limits: ResourceLimits | None) -> None:
         raise UsageError(f"--env {env}: {e}") from None
 
 
-@app.command()
+@app.command(flag(options.URL), flag(options.TIMEOUT, convert=NUMBER), ENV, flag(options.CORE_URL), REPORTS)
 def smoke(
-    url: Annotated[str | None, flag(options.URL)] = None,
-    timeout: Annotated[float, flag(options.TIMEOUT)] = 60.0,
-    env: EnvOption = None,
-    core_url: Annotated[str | None, flag(options.CORE_URL)] = None,
-    reports: ReportsOption = Path("reports"),
+    url: str | None = None,
+    timeout: float = 60.0,
+    env: str | None = None,
+    core_url: str | None = None,
+    reports: Path = Path("reports"),
 ) -> None:
     """Is a deployment alive? api health, core health through the api, a layer write/read round trip."""
     import anyio
@@ -63,50 +58,34 @@ def smoke(
     if url is None:
         raise UsageError("--url: missing; expected the api's URL (or --env NAME with urls.jessy-api)")
     target = SmokeTarget(options.URL(url), options.TIMEOUT(timeout), options.CORE_URL(core_url))
+    collector.resume()
     show(anyio.run(run_smoke, target, say), reports)
 
 
-@app.command()
+@app.command(
+    Flag(
+        ("--runner",),
+        "'host' (the default): processes on 127.0.0.1. On Dagger: dagger call serve up --ports 8080:8080,3000:3000.",
+        "RUNNER",
+    ),
+    ENV,
+    Flag(("--core-port",), "jessy-core's port (0: any free port). Default: --env, else 8080.", "N", convert=WHOLE),
+    Flag(("--api-port",), "jessy-api's port (0: any free port). Default: --env, else 3000.", "N", convert=WHOLE),
+    Flag(
+        ("--data",),
+        "Keep the layer volume in DIR (default: a fresh temporary one, removed on exit).",
+        "DIR",
+        convert=PATH,
+    ),
+    REPORTS,
+)
 def serve(
-    runner: Annotated[
-        str | None,
-        typer.Option(
-            "--runner",
-            metavar="RUNNER",
-            help="'host' (the default): processes on 127.0.0.1. "
-            "On Dagger: dagger call serve up --ports 8080:8080,3000:3000.",
-            show_default=False,
-        ),
-    ] = None,
-    env: EnvOption = None,
-    core_port: Annotated[
-        int | None,
-        typer.Option(
-            "--core-port",
-            metavar="N",
-            help="jessy-core's port (0: any free port). Default: --env, else 8080.",
-            show_default=False,
-        ),
-    ] = None,
-    api_port: Annotated[
-        int | None,
-        typer.Option(
-            "--api-port",
-            metavar="N",
-            help="jessy-api's port (0: any free port). Default: --env, else 3000.",
-            show_default=False,
-        ),
-    ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            "--data",
-            metavar="DIR",
-            help="Keep the layer volume in DIR (default: a fresh temporary one, removed on exit).",
-            show_default=False,
-        ),
-    ] = None,
-    reports: ReportsOption = Path("reports"),
+    runner: str | None = None,
+    env: str | None = None,
+    core_port: int | None = None,
+    api_port: int | None = None,
+    data: Path | None = None,
+    reports: Path = Path("reports"),
 ) -> None:
     """The dev environment: jessy-core and jessy-api on a fresh layer volume, on 127.0.0.1, until Ctrl-C."""
     import anyio
@@ -134,7 +113,8 @@ def serve(
     if environment is not None:
         check_limits(environment.name, limits)
     folder = reports if reports.is_absolute() else Path.cwd() / reports
+    collector.resume()  # serve runs until Ctrl-C: its garbage is collected
     try:
-        anyio.run(run_serve, HostRunner(here), request, folder, say, typer.echo)
+        anyio.run(run_serve, HostRunner(here), request, folder, say, echo)
     except ServiceFailed as e:
         raise ChecksFailed(str(e)) from None

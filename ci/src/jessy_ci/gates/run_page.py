@@ -78,10 +78,10 @@ def _template() -> Any:
 
 
 def preload() -> None:
-    """Import Jinja2 and pygal and compile the template: what rendering costs before it renders. The verbs call it
-    in a worker thread while their steps run, so the page costs the run next to nothing at its end."""
+    """Import Jinja2 and compile the template: what rendering costs before it renders. The verbs call it in a worker
+    thread while their steps run, so the page costs the run next to nothing at its end. pygal is imported when a
+    page has charts (benchmark runs, minutes long), not by every run."""
     _template()
-    importlib.import_module("pygal")
 
 
 def render(run: RunView) -> str:

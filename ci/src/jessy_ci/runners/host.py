@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
@@ -19,20 +20,20 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import anyio
 import anyio.abc
-from anyio.streams.text import TextReceiveStream
 
 from jessy_ci.runners import LOOPBACK, RunResult, ServiceFailed
-from jessy_ci.runners.limits import Group, LimitsUnavailable, Machine, document, document_path, mismatch, wrap
 from jessy_ci.runners.redact import Redactor
 from jessy_ci.steps import REPORTS_PLACEHOLDER, Argv, Cache, ResourceLimits, ServiceSpec, Step
+
+if TYPE_CHECKING:  # cgroups are imported when a service has limits, not by every run
+    from jessy_ci.runners.limits import Group, Machine
 
 _VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _LOG_TAIL_LINES = 15
@@ -98,9 +99,17 @@ class HostRunner:
         self.cache_dir = cache_dir or root / ".jessy-ci" / "cache"
         self.user_cache_dir = user_cache_dir or cache_dir or user_caches()
         self.health_timeout = health_timeout
-        self.cgroups = cgroups or Machine()  # where services with ResourceLimits get their cgroups
+        self._cgroups = cgroups  # where services with ResourceLimits get their cgroups (made when first needed)
         self._built: dict[tuple[str, tuple[Argv, ...]], anyio.Lock] = {}
         self._built_ok: set[tuple[str, tuple[Argv, ...]]] = set()
+
+    @property
+    def cgroups(self) -> Machine:
+        if self._cgroups is None:
+            from jessy_ci.runners.limits import Machine
+
+            self._cgroups = Machine()
+        return self._cgroups
 
     # --- environment --------------------------------------------------------------------------------------------
 
@@ -138,12 +147,17 @@ class HostRunner:
             if stream is None:
                 return
             pending = ""
-            async for chunk in TextReceiveStream(stream, errors="replace"):
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two reads
+            async for data in stream:
+                chunk = decoder.decode(data)
                 sink.append(chunk)
                 pending += chunk
                 *lines, pending = pending.split("\n")
                 for line in lines:
                     self.echo(prefix, line)
+            if rest := decoder.decode(b"", final=True):
+                sink.append(rest)
+                pending += rest
             if pending:
                 self.echo(prefix, pending)
 
@@ -208,6 +222,8 @@ class HostRunner:
         try:
             if spec.limits is not None and spec.limits.any:
                 group = await self._make_cgroups(spec, spec.limits)
+                from jessy_ci.runners.limits import wrap
+
                 argv = wrap(group.procs, argv)  # the process joins its cgroups before it becomes the service
             try:
                 process = await anyio.open_process(
@@ -235,7 +251,9 @@ class HostRunner:
         """The service's own cgroups, made and set (``runners/limits.py``); ServiceFailed when they cannot be.
         One worker-thread call, which a cancellation waits for: once made, they reach the caller, whose ``finally``
         removes them."""
-        name = f"{uuid.uuid4().hex[:12]}-{spec.name}"
+        from jessy_ci.runners.limits import LimitsUnavailable
+
+        name = f"{os.urandom(6).hex()}-{spec.name}"
 
         def make() -> Group:
             return self.cgroups.create(self.cgroups.locate(limits), name, limits)
@@ -250,6 +268,8 @@ class HostRunner:
     ) -> None:
         """Read back what the running service's cgroups hold into ``{reports}/limits/<service>.json``; ServiceFailed
         when it is not what was asked (never run a service that only looks limited)."""
+        from jessy_ci.runners.limits import LimitsUnavailable, document, document_path, mismatch
+
         try:
             applied = await anyio.to_thread.run_sync(self.cgroups.read_back, group, pid)
         except (OSError, ValueError, LimitsUnavailable) as e:
