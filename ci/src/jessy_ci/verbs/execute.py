@@ -145,11 +145,15 @@ async def run_steps(
 read_verdict = summary.read_verdict
 console_line = findings.console_line  # how the console shows a step's output line (gotestsum-style)
 TICK_SECONDS = 30.0  # how often a run says which steps are still running
+PRELOAD_AFTER_SECONDS = 1.0  # the steps' tools start first (their setup and first command), then the page's libraries
 VERDICT_FILE = summary.VERDICT_FILE
 
 
 async def _preload_page() -> None:
-    """The HTML report's libraries and template, loaded in a worker thread while the steps run (not at the end)."""
+    """The HTML report's libraries and template, loaded in a worker thread while the steps run (not at the end), once
+    the steps have started their tools: loading them holds the interpreter's lock for about 0.1 s, which would
+    otherwise delay every step's start (a run shorter than that loads them at its end)."""
+    await anyio.sleep(PRELOAD_AFTER_SECONDS)
 
     def preload() -> None:
         try:

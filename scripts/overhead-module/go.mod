@@ -1,0 +1,3 @@
+module example.com/bench17
+
+go 1.22
