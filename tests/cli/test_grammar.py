@@ -81,6 +81,7 @@ def test_help_prints_and_returns_without_running_anything(capsys: pytest.Capture
     [
         (["deploy"], "No such command 'deploy'; expected one of: run, publish, hooks"),
         (["run", "--nope"], "No such option: --nope"),
+        (["run", "--cou", "3"], "No such option: --cou"),
         (["run", "--count", "x"], "--count 'x': expected a whole number"),
         (["run", "--ratio", "nan"], "--ratio 'nan': expected a number"),
         (["run", "--count"], "--count: expected one argument"),

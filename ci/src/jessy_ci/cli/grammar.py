@@ -104,7 +104,7 @@ class Group:
     def run(self, argv: Sequence[str], prog: str) -> None:
         """Parse ``argv`` and call the chosen command; ``--help`` prints help and returns."""
         parser = _Parser(prog=prog, description=self.help)
-        self._fill(parser)
+        self._fill(parser, argv)
         try:
             namespace = parser.parse_args(argv)
         except _HelpShown:
@@ -113,19 +113,25 @@ class Group:
         handler = values.pop(_COMMAND)
         handler(**{k: v for k, v in values.items() if not k.startswith("_")})
 
-    def _fill(self, parser: _Parser) -> None:
+    def _fill(self, parser: _Parser, argv: Sequence[str]) -> None:
+        """The parser of this group. When ``argv`` names one of its commands, only that command's parser is built
+        (a command line names one; building all of them is for the group's help and its errors)."""
         parser.set_defaults(**{_COMMAND: lambda: parser.print_help()})
         if not self.commands and not self.groups:
             return
         choices = parser.add_subparsers(title="commands", metavar="COMMAND", dest=f"_{self.name}", parser_class=_Parser)
+        named = argv[0] if argv and (argv[0] in self.commands or argv[0] in self.groups) else None
         for name, (handler, flags) in self.commands.items():
+            if named not in (None, name):
+                continue
             summary = _summary(handler.__doc__)
             sub = choices.add_parser(name, help=summary, description=(handler.__doc__ or "").strip() or None)
             for f in flags:
                 _add(sub, f)
             sub.set_defaults(**{_COMMAND: handler})
         for name, group in self.groups.items():
-            group._fill(choices.add_parser(name, help=group.help, description=group.help))
+            if named in (None, name):
+                group._fill(choices.add_parser(name, help=group.help, description=group.help), argv[1:])
 
 
 def _summary(doc: str | None) -> str:
@@ -160,7 +166,11 @@ _REQUIRED = re.compile(r"the following arguments are required: (.*)")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with its errors as one-line UsageErrors (exit 2) and ``--help`` that returns instead of exiting."""
+    """argparse with its errors as one-line UsageErrors (exit 2) and ``--help`` that returns instead of exiting; a
+    flag is spelt in full (``--comp`` is no ``--component``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_abbrev=False, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         if m := _REQUIRED.match(message.strip()):
