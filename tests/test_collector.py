@@ -34,8 +34,9 @@ def test_resume_without_pause_leaves_the_collector_alone() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_a_verb_runs_with_the_collector_collecting(tmp_path: Path) -> None:
+def test_a_verb_runs_with_the_collector_collecting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The console entry pauses the collector while jessy-ci loads; the verb (the steps) runs with it collecting."""
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")  # a Dagger container's OTLP settings: no exporter for this process
     from jessy_ci.cli import run
     from jessy_ci.report import Report
     from jessy_ci.session import Session
