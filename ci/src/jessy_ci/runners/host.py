@@ -74,9 +74,6 @@ def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-HEALTH_POLL_SECONDS = 0.05  # a service's readiness is seen within 50 ms (a loopback request each time: nothing)
-
-
 class HostRunner:
     name = "host"
 
@@ -304,7 +301,7 @@ class HostRunner:
                     f"last log lines:\n{_tail(log)}"
                 )
             await anyio.sleep(delay)
-            delay = min(delay * 1.5, HEALTH_POLL_SECONDS)
+            delay = min(delay * 1.5, 0.25)
 
     @asynccontextmanager
     async def services(
