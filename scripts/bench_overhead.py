@@ -143,10 +143,15 @@ def jessy_ci_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def jessy_ci_command() -> str:
+    """The ``jessy-ci`` command a user runs (the console script beside this Python), not ``python -m jessy_ci``."""
+    return shutil.which("jessy-ci", path=str(Path(sys.executable).parent)) or "jessy-ci"
+
+
 def through_jessy_ci(repo: Path) -> float:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "jessy_ci", "test", "--runner", "host", "--reports", tempfile.mkdtemp()],
+        [jessy_ci_command(), "test", "--runner", "host", "--reports", tempfile.mkdtemp()],
         cwd=repo,
         env=jessy_ci_env(),
         capture_output=True,
@@ -158,11 +163,10 @@ def through_jessy_ci(repo: Path) -> float:
 
 
 def help_time() -> float:
-    jessy = shutil.which("jessy-ci", path=str(Path(sys.executable).parent)) or "jessy-ci"
     samples: list[float] = []
     for _ in range(5):
         started = time.monotonic()
-        subprocess.run([jessy, "--help"], capture_output=True, check=True)
+        subprocess.run([jessy_ci_command(), "--help"], capture_output=True, check=True)
         samples.append(time.monotonic() - started)
     return statistics.median(samples)
 

@@ -135,9 +135,8 @@ class Group:
 
 
 def _summary(doc: str | None) -> str:
-    """A command's one-line summary: the first sentence of its docstring's first paragraph, on one line."""
-    first = " ".join((doc or "").strip().split("\n\n")[0].split())
-    return first
+    """A command's summary in the list of commands: its docstring's first paragraph, on one line."""
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
 def _add(parser: argparse.ArgumentParser, f: Flag) -> None:

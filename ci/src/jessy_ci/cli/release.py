@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,8 @@ SCAN_GATE = (SEVERITY, IGNORE_UNFIXED, IGNORE_FILE, TRIVY_DB, PLATFORM)
 
 
 def now() -> str:
+    from datetime import UTC, datetime  # only a release needs the clock: not loaded by every command
+
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
