@@ -14,7 +14,6 @@ def main() -> int:
         return command_line()
     finally:
         collector.resume()
-        sys.stdout.flush()
         collector.before_exit()
 
 

@@ -1,8 +1,9 @@
-"""Every option of jessy-ci, declared once: its name, help, placeholder and check. The CLI (typer flags) and the Dagger
-module (function arguments) are both built from these declarations, and both turn the raw values into typed ones
-here, once, at the edge. Error messages name the option as both command lines spell it (``--threshold``).
+"""Every option of jessy-ci, declared once: its name, help, placeholder and check. The CLI (its flags,
+``cli/grammar.py``) and the Dagger module (function arguments) are both built from these declarations, and both turn
+the raw values into typed ones here, once, at the edge. Error messages name the option as both command lines spell
+it (``--threshold``).
 
-Pure and light: no typer, no Dagger SDK (``jessy-ci --help`` stays fast).
+Pure and light: no argparse, no Dagger SDK (``jessy-ci --help`` stays fast).
 """
 
 from __future__ import annotations

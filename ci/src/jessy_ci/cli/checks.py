@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from jessy_ci import options
 from jessy_ci.cli import COMPONENT, REPORTS, RUNNER, VERBOSE, app, root, run, say, show
-from jessy_ci.cli.grammar import NUMBER, PATH, WHOLE, Flag, Handler, flag
+from jessy_ci.cli.grammar import NUMBER, PATH, WHOLE, Flag, flag
 from jessy_ci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -90,8 +90,7 @@ def _selected_command(name: str, summary: str, import_verb: Callable[[], Selecte
         _run_selected(name, runner, reports, component, changed_since, import_verb(), verbose)
 
     command.__doc__ = summary
-    handler: Handler = command
-    app.command(*SELECTED, name=name)(handler)
+    app.command(*SELECTED, name=name)(command)
 
 
 def _lint_verb() -> SelectedVerb:
